@@ -1,0 +1,69 @@
+"""Configuration: environment variables read once into a frozen object.
+
+Only `cli.py` and `app.py` call `Settings.from_env()`; everything else takes the
+values it needs as arguments. Every variable here is listed in the README.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_CKAN_URL = "https://data.ca.gov"
+FEATURE_FLAGS: tuple[str, ...] = (
+    "ENABLE_SMARTS_VIOLATIONS",
+    "ENABLE_ENFORCEMENT_TRACKING",
+    "ENABLE_INSPECTIONS",
+    "ENABLE_FACILITY_MATCHING",
+)
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return env.get(name, "1").strip().lower() not in _FALSE
+
+
+def _esmr_years(env: Mapping[str, str], today: dt.date) -> tuple[int, ...]:
+    """Years of eSMR to load: `STORMWATER_ESMR_YEARS` ("2021,2022" or "2020-2024"), default the last five."""
+    raw = env.get("STORMWATER_ESMR_YEARS", "").strip()
+    if not raw:
+        return tuple(range(today.year - 4, today.year + 1))
+    years: set[int] = set()
+    for part in raw.split(","):
+        lo, _, hi = part.strip().partition("-")
+        years.update(range(int(lo), int(hi or lo) + 1))
+    return tuple(sorted(years))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, with safe defaults."""
+
+    store: Path
+    state_url: str
+    pg_url: str | None
+    ckan_url: str
+    esmr_years: tuple[int, ...]
+    reject_threshold: float
+    memory_limit: str
+    flags: dict[str, bool] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the environment once (or a given mapping, for tests)."""
+        env = os.environ if env is None else env
+        store = Path(env.get("STORMWATER_STORE", "./parquet_store")).expanduser().resolve()
+        state_url = env.get("STORMWATER_STATE_URL") or f"sqlite:///{store / '_state' / 'state.db'}"
+        return cls(
+            store=store,
+            state_url=state_url,
+            pg_url=env.get("STORMWATER_PG_URL") or None,
+            ckan_url=env.get("STORMWATER_CKAN_URL", DEFAULT_CKAN_URL).rstrip("/"),
+            esmr_years=_esmr_years(env, dt.date.today()),
+            reject_threshold=float(env.get("STORMWATER_REJECT_THRESHOLD", "0.01")),
+            memory_limit=env.get("STORMWATER_MEMORY_LIMIT", "1.5GB"),
+            flags={name: _flag(env, name) for name in FEATURE_FLAGS},
+        )
