@@ -59,7 +59,13 @@ class Column:
 
 @dataclass(frozen=True)
 class Derived:
-    """A column computed while loading; `rule` names the loader's recipe, `source` its input."""
+    """A column computed while loading; `rule` names the loader's recipe, `source` its input.
+
+    Rules: `region_code` (a board column), `region_from_wdid`, `reporting_year` (July–June,
+    labelled by its start year), `source_year` (the year of the per-year source file),
+    `parameter` / `units` (canonical spellings, data_layer/parameters.py) and
+    `duplicate_sample` (set when two differing samples share a key).
+    """
 
     name: str
     type: str
@@ -83,6 +89,7 @@ class Dataset:
     feature_flag: str | None = None
     per_year_sources: bool = False
     also_required: tuple[str, ...] = ()
+    nd_check: tuple[str, str] | None = None
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -471,7 +478,7 @@ _SAMPLE_DERIVED = (
 )
 _ESMR_DERIVED = (
     Derived("region", "text", "region_code", "source_region"),
-    Derived("sampling_year", "int", "calendar_year", "sampling_date"),
+    Derived("sampling_year", "int", "source_year", "sampling_date"),
     Derived("parameter_canonical", "text", "parameter", "parameter"),
     Derived("units_canonical", "text", "units", "units"),
 )
@@ -549,6 +556,7 @@ DATASETS: tuple[Dataset, ...] = (
         partition="reporting_year",
         derived=_SAMPLE_DERIVED,
         also_required=("sample_date",),
+        nd_check=("result_qualifier", "result"),
     ),
     Dataset(
         name="construction_monitoring",
@@ -561,6 +569,7 @@ DATASETS: tuple[Dataset, ...] = (
         partition="reporting_year",
         derived=_SAMPLE_DERIVED,
         also_required=("sample_date",),
+        nd_check=("result_qualifier", "result"),
     ),
     Dataset(
         name="esmr_samples",
@@ -574,6 +583,7 @@ DATASETS: tuple[Dataset, ...] = (
         derived=_ESMR_DERIVED,
         per_year_sources=True,
         also_required=("facility_place_id", "parameter", "sampling_date"),
+        nd_check=("qualifier", "result"),
     ),
 )
 
