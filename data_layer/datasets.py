@@ -34,7 +34,18 @@ FALSE_TOKENS: tuple[str, ...] = ("N", "NO", "FALSE", "F", "0")
 
 #: Regional Water Board codes, as written in SMARTS (DESIGN §5, dictionaries).
 REGION_CODES: tuple[str, ...] = (
-    "1", "2", "3", "4", "5F", "5R", "5S", "6A", "6B", "7", "8", "9",
+    "1",
+    "2",
+    "3",
+    "4",
+    "5F",
+    "5R",
+    "5S",
+    "6A",
+    "6B",
+    "7",
+    "8",
+    "9",
 )
 
 #: Store types and the DuckDB type each is written as.
@@ -130,6 +141,7 @@ def _columns(block: str, derived: tuple[Derived, ...] = ()) -> tuple[Column, ...
         name = header.lower()
         cols.append(Column(header, f"source_{name}" if name in taken else name, type_))
     return tuple(cols)
+
 
 INDUSTRIAL_FACILITIES = """
 PERMIT_TYPE text
@@ -488,7 +500,9 @@ def _place_region(source: str) -> tuple[Derived, ...]:
     return (Derived("region", "text", "region_code", source),)
 
 
-SMARTS_PACKAGE = "stormwater-regulatory-including-enforcement-actions-information-and-water-quality-results"
+SMARTS_PACKAGE = (
+    "stormwater-regulatory-including-enforcement-actions-information-and-water-quality-results"
+)
 ESMR_PACKAGE = "water-quality-effluent-electronic-self-monitoring-report-esmr-data"
 
 DATASETS: tuple[Dataset, ...] = (
@@ -586,6 +600,7 @@ DATASETS: tuple[Dataset, ...] = (
         nd_check=("qualifier", "result"),
     ),
 )
+
 
 def dataset(name: str) -> Dataset:
     """The contract row for `name`; a clear error for an unknown name."""

@@ -15,10 +15,33 @@ import re
 
 #: Metals reported as total / total recoverable / dissolved.
 METALS: tuple[str, ...] = (
-    "Aluminum", "Antimony", "Arsenic", "Barium", "Beryllium", "Boron", "Cadmium", "Calcium",
-    "Chromium", "Cobalt", "Copper", "Iron", "Lead", "Magnesium", "Manganese", "Mercury",
-    "Molybdenum", "Nickel", "Potassium", "Selenium", "Silver", "Sodium", "Thallium", "Tin",
-    "Titanium", "Vanadium", "Zinc",
+    "Aluminum",
+    "Antimony",
+    "Arsenic",
+    "Barium",
+    "Beryllium",
+    "Boron",
+    "Cadmium",
+    "Calcium",
+    "Chromium",
+    "Cobalt",
+    "Copper",
+    "Iron",
+    "Lead",
+    "Magnesium",
+    "Manganese",
+    "Mercury",
+    "Molybdenum",
+    "Nickel",
+    "Potassium",
+    "Selenium",
+    "Silver",
+    "Sodium",
+    "Thallium",
+    "Tin",
+    "Titanium",
+    "Vanadium",
+    "Zinc",
 )
 
 #: Cleaned lower-case spelling -> canonical name (the NAL table's spelling where it has one).

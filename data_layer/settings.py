@@ -27,7 +27,7 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
 
 
 def _esmr_years(env: Mapping[str, str], today: dt.date) -> tuple[int, ...]:
-    """Years of eSMR to load: `STORMWATER_ESMR_YEARS` ("2021,2022" or "2020-2024"), default the last five."""
+    """eSMR years: `STORMWATER_ESMR_YEARS` ("2021,2022" or "2020-2024"); default the last five."""
     raw = env.get("STORMWATER_ESMR_YEARS", "").strip()
     if not raw:
         return tuple(range(today.year - 4, today.year + 1))

@@ -1,7 +1,7 @@
 """Paths and versions of the Parquet store: the one place that knows its layout.
 
     <root>/<dataset>/versions/<version>/data/...parquet   Hive-partitioned where the contract says
-    <root>/<dataset>/versions/<version>/rejects.parquet   rows that failed validation, with reasons
+    <root>/<dataset>/versions/<version>/rejects/*.parquet rows that failed validation, with reasons
     <root>/<dataset>/versions/<version>/changes.parquet   keys added / changed / removed vs previous
     <root>/<dataset>/versions/<version>/manifest.json     rows, source, timings, change counts
     <root>/<dataset>/CURRENT                              the published version's name
@@ -24,7 +24,7 @@ POINTER = "CURRENT"
 VERSIONS = "versions"
 MANIFEST = "manifest.json"
 DATA = "data"
-REJECTS = "rejects.parquet"
+REJECTS = "rejects"
 CHANGES = "changes.parquet"
 STAGING_SUFFIX = ".partial"
 
@@ -79,10 +79,14 @@ class Store:
         return name or None
 
     def require_version(self, dataset: str, version: str | None = None) -> str:
-        """`version` if given, else the current one; StoreMissing with the fixing command if none."""
+        """`version` if given, else the current one; StoreMissing naming the fix if none."""
         name = version or self.current_version(dataset)
         if name is None or not self.version_dir(dataset, name).is_dir():
-            what = f"version {version!r} of {dataset}" if version else f"published version of {dataset}"
+            what = (
+                f"version {version!r} of {dataset}"
+                if version
+                else f"published version of {dataset}"
+            )
             raise StoreMissing(
                 f"No {what} in {self.root} — run `python cli.py refresh --dataset {dataset}`."
             )
@@ -98,12 +102,14 @@ class Store:
         )
 
     def data_glob(self, dataset: str, version: str | None = None) -> str:
-        """A glob over every Parquet file of a version, for `read_parquet(..., hive_partitioning)`."""
+        """A glob over every Parquet file of a version (read with hive_partitioning)."""
         name = self.require_version(dataset, version)
         return str(self.version_dir(dataset, name) / DATA / "**" / "*.parquet")
 
-    def rejects_path(self, dataset: str, version: str | None = None) -> Path:
-        return self.version_dir(dataset, self.require_version(dataset, version)) / REJECTS
+    def rejects_glob(self, dataset: str, version: str | None = None) -> str:
+        """A glob over a version's rejects files (one per source file)."""
+        name = self.require_version(dataset, version)
+        return str(self.version_dir(dataset, name) / REJECTS / "*.parquet")
 
     def changes_path(self, dataset: str, version: str | None = None) -> Path:
         return self.version_dir(dataset, self.require_version(dataset, version)) / CHANGES

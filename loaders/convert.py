@@ -88,8 +88,13 @@ FROM checked
 """
 
 
-def _stage(con: duckdb.DuckDBPyConnection, ds: Dataset, path: Path, hmap: HeaderMap,
-           progress: Progress | None) -> None:
+def _stage(
+    con: duckdb.DuckDBPyConnection,
+    ds: Dataset,
+    path: Path,
+    hmap: HeaderMap,
+    progress: Progress | None,
+) -> None:
     con.execute("DROP TABLE IF EXISTS csv_errors; DROP TABLE IF EXISTS csv_scans")
     execute_with_progress(con, _stage_sql(ds, hmap), [str(path)], progress)
 
@@ -115,8 +120,9 @@ def _find_duplicates(con: duckdb.DuckDBPyConnection, ds: Dataset, hmap: HeaderMa
     keys = _key_cols(ds)
     key_list = ", ".join(ident(k) for k in keys)
     key_select = key_list if ds.key else f"{_content_hash(ds, hmap)} AS _content"
-    differing = "'flag'" if ds.kind == "samples" else (
-        "CASE WHEN _last_of_key THEN NULL ELSE 'reject' END")
+    differing = (
+        "'flag'" if ds.kind == "samples" else ("CASE WHEN _last_of_key THEN NULL ELSE 'reject' END")
+    )
     con.execute(f"""
 CREATE OR REPLACE TABLE dups AS
 WITH good AS (
@@ -159,24 +165,29 @@ FROM csv_errors GROUP BY line
 
 
 def _nl_before(row: str) -> str:
-    return (f"coalesce((SELECT sum(n._nl) FROM staged n WHERE n._nl > 0"
-            f" AND n._row <= {row}), 0)")
+    return f"coalesce((SELECT sum(n._nl) FROM staged n WHERE n._nl > 0 AND n._row <= {row}), 0)"
 
 
 def _line_sql() -> str:
     """Physical line where staged record `s` starts: header, records and newlines before it."""
-    return (f"1 + s._row + (SELECT count(*) FROM csv_bad b WHERE b.after < s._row)"
-            f" + {_nl_before('s._row - 1')}")
+    return (
+        f"1 + s._row + (SELECT count(*) FROM csv_bad b WHERE b.after < s._row)"
+        f" + {_nl_before('s._row - 1')}"
+    )
 
 
 def _write_rejects(con: duckdb.DuckDBPyConnection, ds: Dataset, rejects_path: Path) -> None:
     """Every row not kept, with its source line, record number, reason and original values."""
-    typed_json = "json_object(" + ", ".join(
-        f"{literal(c.source)}, {ident(c.name)}::VARCHAR" for c in ds.columns) + ")::VARCHAR"
+    typed_json = (
+        "json_object("
+        + ", ".join(f"{literal(c.source)}, {ident(c.name)}::VARCHAR" for c in ds.columns)
+        + ")::VARCHAR"
+    )
     rejects_path.parent.mkdir(parents=True, exist_ok=True)
     con.execute(f"""
 COPY (
-    SELECT ({_line_sql()})::BIGINT AS line, s._row AS record, s._reason AS reason, s._raw AS row_json
+    SELECT ({_line_sql()})::BIGINT AS line, s._row AS record, s._reason AS reason,
+        s._raw AS row_json
     FROM staged s WHERE s._reason IS NOT NULL
     UNION ALL
     SELECT {_line_sql()}, s._row, 'duplicate key: replaced by record ' || d._winner, {typed_json}
@@ -193,12 +204,19 @@ def _register_vocab(con: duckdb.DuckDBPyConnection, ds: Dataset) -> None:
     for derived in ds.derived:
         if derived.rule not in ("parameter", "units"):
             continue
-        values = [r[0] for r in con.execute(
-            f"SELECT DISTINCT {ident(derived.source)} FROM staged WHERE _reason IS NULL"
-        ).fetchall()]
+        values = [
+            r[0]
+            for r in con.execute(
+                f"SELECT DISTINCT {ident(derived.source)} FROM staged WHERE _reason IS NULL"
+            ).fetchall()
+        ]
         canon = canonical_parameter if derived.rule == "parameter" else canonical_unit
-        table = pa.table({"raw": pa.array(values, pa.string()),
-                          "canon": pa.array([canon(v) for v in values], pa.string())})
+        table = pa.table(
+            {
+                "raw": pa.array(values, pa.string()),
+                "canon": pa.array([canon(v) for v in values], pa.string()),
+            }
+        )
         con.register(f"vocab_{derived.name}", table)
 
 
@@ -227,8 +245,14 @@ def _derived_sql(ds: Dataset, year: int | None) -> tuple[list[str], list[str]]:
     return selects, joins
 
 
-def _write_data(con: duckdb.DuckDBPyConnection, ds: Dataset, hmap: HeaderMap, data_dir: Path,
-                year: int | None, progress: Progress | None) -> None:
+def _write_data(
+    con: duckdb.DuckDBPyConnection,
+    ds: Dataset,
+    hmap: HeaderMap,
+    data_dir: Path,
+    year: int | None,
+    progress: Progress | None,
+) -> None:
     cols = [f"s.{ident(c.name)}" for c in ds.columns] + [f"s.{ident(n)}" for n in hmap.extra]
     derived, joins = _derived_sql(ds, year)
     order = ", ".join(ident(c) for c in ds.sort) or "s._row"
@@ -257,7 +281,8 @@ COPY (
 
 def _count(con: duckdb.DuckDBPyConnection, result: Converted) -> None:
     staged, bad = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE _reason IS NOT NULL) FROM staged").fetchone()
+        "SELECT count(*), count(*) FILTER (WHERE _reason IS NOT NULL) FROM staged"
+    ).fetchone()
     csv_bad = con.execute("SELECT count(*) FROM csv_bad").fetchone()[0]
     by_action = dict(con.execute("SELECT action, count(*) FROM dups GROUP BY ALL").fetchall())
     result.rows_in = staged + csv_bad
@@ -296,7 +321,8 @@ def convert_file(
         fixed = path.with_name(path.name + ".utf8")
         result.transcoded_lines = transcode_to_utf8(path, fixed)
         result.warnings.append(
-            f"{result.transcoded_lines} lines were not UTF-8 and were read as Windows-1252")
+            f"{result.transcoded_lines} lines were not UTF-8 and were read as Windows-1252"
+        )
         try:
             _stage(con, ds, fixed, hmap, None)
         finally:
@@ -311,7 +337,7 @@ def convert_file(
     if share > threshold:
         top = ", ".join(f"{r} ({n})" for r, n in list(result.reject_reasons.items())[:3])
         raise RejectsOverThreshold(
-            f"{ds.name}: {result.rejects:,} of {result.rows_in:,} rows rejected ({share:.1%}),"
+            f"{result.rejects:,} of {result.rows_in:,} rows rejected ({share:.1%}),"
             f" above the {threshold:.1%} threshold — not published; top reasons: {top};"
             f" rows in {rejects_path}"
         )

@@ -10,7 +10,9 @@ import duckdb
 from loaders.progress import Progress
 
 
-def open_engine(scratch: Path, memory_limit: str = "1.5GB", threads: int | None = None) -> duckdb.DuckDBPyConnection:
+def open_engine(
+    scratch: Path, memory_limit: str = "1.5GB", threads: int | None = None
+) -> duckdb.DuckDBPyConnection:
     """A fresh in-memory DuckDB whose memory is capped and whose overflow spills to `scratch`.
 
     Insertion order is preserved because record numbers (for reject line numbers)

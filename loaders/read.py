@@ -42,9 +42,11 @@ def read_header(path: Path) -> list[str]:
         head = fh.read(_SNIFF_BYTES)
     if not head.strip():
         raise SourceInvalid(f"{path.name} is empty")
-    body = head[len(BOM):] if head.startswith(BOM) else head
+    body = head[len(BOM) :] if head.startswith(BOM) else head
     if _HTML.match(body):
-        raise SourceInvalid(f"{path.name} is an HTML page, not a CSV (the portal sent an error page?)")
+        raise SourceInvalid(
+            f"{path.name} is an HTML page, not a CSV (the portal sent an error page?)"
+        )
     text = body.decode("utf-8", errors="replace")
     row = next(csv.reader(io.StringIO(text)), [])
     if len(row) < 2:

@@ -1,0 +1,131 @@
+"""Where each dataset's files come from: a CKAN portal, or a local directory.
+
+A directory with a `package.json` (the shape of a CKAN `package_show` result) is read
+like the portal; without one, each CSV is recognised by its header. Either way the
+result is a list of `SourceFile`s, one per unit of change (one per eSMR year).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from data_layer.datasets import DATASETS, Dataset
+from data_layer.errors import SourceInvalid
+from loaders import ckan
+from loaders.read import read_header, recognise
+
+log = logging.getLogger(__name__)
+
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file to load: a local path or a URL, with what identifies its content."""
+
+    dataset: str
+    name: str
+    location: str
+    size: int | None
+    last_modified: str | None
+    year: int | None = None
+
+    @property
+    def is_remote(self) -> bool:
+        return self.location.startswith(("http://", "https://"))
+
+    @property
+    def unit(self) -> str:
+        """The unit of change within its dataset: the year for per-year files."""
+        return str(self.year) if self.year is not None else "all"
+
+    def signature(self) -> dict[str, object]:
+        """What must stay equal for the source to count as unchanged."""
+        return {"name": self.name, "size": self.size, "last_modified": self.last_modified}
+
+
+def is_url(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
+
+
+def plan(
+    source: str,
+    wanted: list[Dataset] | None = None,
+    esmr_years: tuple[int, ...] = (),
+    session: requests.Session | None = None,
+) -> list[SourceFile]:
+    """The source files for the wanted datasets (all by default), from a directory or a portal."""
+    wanted = wanted or list(DATASETS)
+    names = {d.name for d in wanted}
+    if is_url(source):
+        resources = ckan.discover(source, session or requests.Session(), esmr_years=esmr_years)
+        files = [_from_resource(r, None) for r in resources]
+    else:
+        files = _from_directory(Path(source), esmr_years)
+    return [f for f in files if f.dataset in names]
+
+
+def _from_resource(res: ckan.Resource, directory: Path | None) -> SourceFile:
+    location = res.url
+    if directory is not None and not is_url(location):
+        location = str((directory / location).resolve())
+    return SourceFile(res.dataset, res.name, location, res.size, res.last_modified, res.year)
+
+
+def _from_directory(directory: Path, esmr_years: tuple[int, ...]) -> list[SourceFile]:
+    if not directory.is_dir():
+        raise SourceInvalid(f"source directory {directory} does not exist")
+    package = directory / "package.json"
+    if package.is_file():
+        resources = ckan.discover_directory(directory, esmr_years=esmr_years or None)
+        return [_from_resource(r, directory) for r in resources]
+    return _recognise_files(directory, esmr_years)
+
+
+def _recognise_files(directory: Path, esmr_years: tuple[int, ...]) -> list[SourceFile]:
+    """Without a package.json, every CSV is matched to a dataset by its header."""
+    files = []
+    for path in sorted(directory.glob("*.csv")):
+        try:
+            ds = recognise(read_header(path))
+        except SourceInvalid as exc:
+            log.warning("skipping %s: %s", path.name, exc)
+            continue
+        if ds is None:
+            log.warning("skipping %s: its header matches no dataset", path.name)
+            continue
+        year = _year_of(path, ds)
+        if ds.per_year_sources and (year is None or (esmr_years and year not in esmr_years)):
+            continue
+        stat = path.stat()
+        modified = dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).isoformat(timespec="seconds")
+        files.append(
+            SourceFile(ds.name, path.name, str(path.resolve()), stat.st_size, modified, year)
+        )
+    return files
+
+
+def _year_of(path: Path, ds: Dataset) -> int | None:
+    if not ds.per_year_sources:
+        return None
+    match = _YEAR.search(path.stem)
+    if match is None:
+        log.warning("skipping %s: no year in its name for %s", path.name, ds.name)
+        return None
+    return int(match.group(1))
+
+
+def by_dataset(files: list[SourceFile]) -> dict[str, list[SourceFile]]:
+    """Files grouped per dataset, in contract order."""
+    grouped: dict[str, list[SourceFile]] = {}
+    for ds in DATASETS:
+        mine = sorted((f for f in files if f.dataset == ds.name), key=lambda f: f.unit)
+        if mine:
+            grouped[ds.name] = mine
+    return grouped
