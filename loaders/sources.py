@@ -89,14 +89,20 @@ def _from_directory(directory: Path, esmr_years: tuple[int, ...]) -> list[Source
 
 
 def _recognise_files(directory: Path, esmr_years: tuple[int, ...]) -> list[SourceFile]:
-    """Without a package.json, every CSV is matched to a dataset by its header."""
+    """Without a package.json, a CSV named for a dataset is that dataset; others go by header.
+
+    A file named for its dataset is loaded even when it is unreadable, so that its
+    problem (an HTML page, an empty file) is reported against the dataset.
+    """
     files = []
     for path in sorted(directory.glob("*.csv")):
-        try:
-            ds = recognise(read_header(path))
-        except SourceInvalid as exc:
-            log.warning("skipping %s: %s", path.name, exc)
-            continue
+        ds = _named_dataset(path)
+        if ds is None:
+            try:
+                ds = recognise(read_header(path))
+            except SourceInvalid as exc:
+                log.warning("skipping %s: %s", path.name, exc)
+                continue
         if ds is None:
             log.warning("skipping %s: its header matches no dataset", path.name)
             continue
@@ -109,6 +115,12 @@ def _recognise_files(directory: Path, esmr_years: tuple[int, ...]) -> list[Sourc
             SourceFile(ds.name, path.name, str(path.resolve()), stat.st_size, modified, year)
         )
     return files
+
+
+def _named_dataset(path: Path) -> Dataset | None:
+    """The dataset a file is named for (`violations.csv`, `esmr_samples_2024.csv`), if any."""
+    stem = _YEAR.sub("", path.stem).strip("_- ").lower()
+    return next((d for d in DATASETS if d.name == stem), None)
 
 
 def _year_of(path: Path, ds: Dataset) -> int | None:

@@ -9,18 +9,34 @@ from data_layer.datasets import dataset
 
 BASE_ROWS: dict[str, dict[str, str]] = {
     "violations": {
-        "WDID": "4 19I000001", "APP_ID": "100", "VIOLATION_SOURCE": "Report",
-        "VIOLATION_TYPE": "Late Report", "SERIOUS_VIOLATION": "N", "VIOLATION_PRIORITY": "2",
-        "OCCURRENCE_DATE": "2021-03-04", "DISCOVERY_DATE": "NA", "VIOLATION_STATUS": "Violation",
-        "PERMIT_TYPE": "Industrial", "REGIONAL_BOARD": "4", "PLACE_NAME": "Acme Metals",
-        "PLACE_LATITUDE": "34.05", "PLACE_LONGITUDE": "-118.25", "INDIRECTLY": "Y",
+        "WDID": "4 19I000001",
+        "APP_ID": "100",
+        "VIOLATION_SOURCE": "Report",
+        "VIOLATION_TYPE": "Late Report",
+        "SERIOUS_VIOLATION": "N",
+        "VIOLATION_PRIORITY": "2",
+        "OCCURRENCE_DATE": "2021-03-04",
+        "DISCOVERY_DATE": "NA",
+        "VIOLATION_STATUS": "Violation",
+        "PERMIT_TYPE": "Industrial",
+        "REGIONAL_BOARD": "4",
+        "PLACE_NAME": "Acme Metals",
+        "PLACE_LATITUDE": "34.05",
+        "PLACE_LONGITUDE": "-118.25",
+        "INDIRECTLY": "Y",
         "DIRECTLY": "N",
     },
     "industrial_monitoring": {
-        "PERMIT_TYPE": "Industrial", "WDID": "4 19I000001", "APP_ID": "100",
-        "REPORTING_YEAR": "2020", "EVENT_TYPE": "Qualifying Storm Event",
-        "SAMPLE_DATE": "2021-01-15", "PARAMETER": "Zinc, Total", "RESULT_QUALIFIER": "=",
-        "RESULT": "0.31", "UNITS": "mg/L",
+        "PERMIT_TYPE": "Industrial",
+        "WDID": "4 19I000001",
+        "APP_ID": "100",
+        "REPORTING_YEAR": "2020",
+        "EVENT_TYPE": "Qualifying Storm Event",
+        "SAMPLE_DATE": "2021-01-15",
+        "PARAMETER": "Zinc, Total",
+        "RESULT_QUALIFIER": "=",
+        "RESULT": "0.31",
+        "UNITS": "mg/L",
     },
 }
 
@@ -41,8 +57,14 @@ def rows_for(name: str, count: int, start: int = 1) -> list[dict[str, str]]:
     return rows
 
 
-def write_csv(path: Path, name: str, rows: list[dict[str, str]], headers: list[str] | None = None,
-              bom: bool = False, encoding: str = "utf-8") -> Path:
+def write_csv(
+    path: Path,
+    name: str,
+    rows: list[dict[str, str]],
+    headers: list[str] | None = None,
+    bom: bool = False,
+    encoding: str = "utf-8",
+) -> Path:
     """Write rows under the contract's headers (or `headers`), 'NA' for anything not given."""
     headers = headers or [c.source for c in dataset(name).columns]
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -19,15 +19,22 @@ from tests.factories import rows_for, write_csv
 
 
 def run(store: Store, source: Path, *names: str, force: bool = False, threshold: float = 0.01):
-    options = RefreshOptions(source=str(source), datasets=list(names), force=force,
-                             reject_threshold=threshold, memory_limit="500MB")
+    options = RefreshOptions(
+        source=str(source),
+        datasets=list(names),
+        force=force,
+        reject_threshold=threshold,
+        memory_limit="500MB",
+    )
     return {o.dataset: o for o in refresh(store, options)}
 
 
 def read(store: Store, name: str, sql: str = "SELECT * FROM t") -> list[tuple]:
     con = duckdb.connect()
-    con.execute(f"CREATE VIEW t AS SELECT * FROM read_parquet('{store.data_glob(name)}',"
-                " hive_partitioning = true)")
+    con.execute(
+        f"CREATE VIEW t AS SELECT * FROM read_parquet('{store.data_glob(name)}',"
+        " hive_partitioning = true)"
+    )
     return con.execute(sql).fetchall()
 
 
@@ -46,14 +53,19 @@ def source(tmp_path: Path) -> Path:
 def test_first_refresh_publishes_typed_rows(store: Store, source: Path) -> None:
     out = run(store, source, "violations")["violations"]
     assert out.outcome == PUBLISHED and out.rows_out == 50 and out.rejects == 0
-    (count, serious, when, region), = read(
-        store, "violations",
+    ((count, serious, when, region),) = read(
+        store,
+        "violations",
         "SELECT count(*), any_value(serious_violation), max(occurrence_date), any_value(region)"
-        " FROM t")
+        " FROM t",
+    )
     assert count == 50 and serious is False and str(when) == "2021-03-04" and region == "4"
     manifest = store.manifest("violations")
-    assert manifest["rows"] == 50 and manifest["changes"] == {"added": 50, "changed": 0,
-                                                              "removed": 0}
+    assert manifest["rows"] == 50 and manifest["changes"] == {
+        "added": 50,
+        "changed": 0,
+        "removed": 0,
+    }
 
 
 def test_unchanged_source_is_skipped_and_force_reloads(store: Store, source: Path) -> None:
@@ -78,14 +90,18 @@ def test_changes_record_added_changed_removed_keys(store: Store, source: Path) -
     changes = duckdb.sql(
         f"SELECT violation_id, change FROM '{store.changes_path('violations')}' ORDER BY 1"
     ).fetchall()
-    assert changes == [("V000001", "changed"), ("V000002", "removed"),
-                       ("V000100", "added"), ("V000101", "added")]
+    assert changes == [
+        ("V000001", "changed"),
+        ("V000002", "removed"),
+        ("V000100", "added"),
+        ("V000101", "added"),
+    ]
 
 
-def test_two_previous_versions_are_kept_and_rollback_restores(store: Store,
-                                                              source: Path) -> None:
-    versions = [run(store, source, "violations", force=True)["violations"].version
-                for _ in range(4)]
+def test_two_previous_versions_are_kept_and_rollback_restores(store: Store, source: Path) -> None:
+    versions = [
+        run(store, source, "violations", force=True)["violations"].version for _ in range(4)
+    ]
     assert store.versions("violations") == versions[1:]
     assert rollback(store, "violations") == (versions[3], versions[2])
     assert store.current_version("violations") == versions[2]
