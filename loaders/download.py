@@ -140,7 +140,7 @@ def download(
     retries: int = 5,
     backoff: float = 1.0,
     progress: Progress | None = None,
-    chunk_size: int = 1 << 20,
+    chunk_size: int = 1 << 16,
     timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
 ) -> DownloadResult:
     """Fetch `url` into `dest`, resuming and retrying, so a flaky link still yields a whole file.

@@ -199,9 +199,7 @@ def _fetch(store: Store, f: SourceFile, session: requests.Session | None) -> tup
     dest = store.downloads_dir / f.dataset / f"{f.unit}.csv"
     dest.parent.mkdir(parents=True, exist_ok=True)
     progress = Progress(f"downloading {f.name}", f.size, "bytes")
-    download(
-        f.location, dest, session or requests.Session(), expected_size=f.size, progress=progress
-    )
+    download(f.location, dest, session or requests.Session(), progress=progress)
     return dest, True
 
 

@@ -6,29 +6,24 @@ import json
 import logging
 import random
 import socket
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from data_layer.datasets import DATASETS, ESMR_PACKAGE, SMARTS_PACKAGE  # noqa: E402
-from data_layer.errors import SourceInvalid, SourceUnavailable  # noqa: E402
-from loaders.ckan import (  # noqa: E402
+from data_layer.datasets import DATASETS, ESMR_PACKAGE, SMARTS_PACKAGE
+from data_layer.errors import SourceInvalid, SourceUnavailable
+from loaders.ckan import (
     Resource,
     discover,
     discover_directory,
     package_show,
     resources_from_package,
 )
-from loaders.download import download, redact_url  # noqa: E402
-from loaders.progress import Progress  # noqa: E402
-from tests.http_server import FileServer, http_server  # noqa: E402
+from loaders.download import download, redact_url
+from loaders.progress import Progress
+from tests.http_server import FileServer, http_server
 
 pytestmark = pytest.mark.timeout(30)
 
