@@ -1,4 +1,4 @@
-"""Refresh end to end on small real files: publish, skip unchanged, diff, keep versions, roll back."""
+"""Refresh on small real files: publish, skip unchanged, diff, keep versions, roll back."""
 
 from __future__ import annotations
 

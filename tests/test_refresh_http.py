@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from data_layer.errors import SourceUnavailable
 from data_layer.store import store_at
 from loaders.refresh import FAILED, PUBLISHED, UNCHANGED, RefreshOptions, refresh
 from tests.factories import rows_for, write_csv
@@ -84,9 +87,6 @@ def test_portal_down_fails_every_dataset_cleanly(tmp_path: Path) -> None:
     store = store_at(tmp_path / "store")
     with http_server(portal(tmp_path / "portal")) as server:
         url = server.url
-    try:
+    with pytest.raises(SourceUnavailable) as caught:
         run(store, url)
-    except Exception as exc:  # noqa: BLE001 - the type is what is being checked
-        assert type(exc).__name__ == "SourceUnavailable" and "\n" not in str(exc)
-    else:
-        raise AssertionError("expected SourceUnavailable")
+    assert "\n" not in str(caught.value)
