@@ -23,8 +23,6 @@ from data_layer.store import Store, store_at
 
 log = logging.getLogger("cli")
 
-PROJECT_ROOT = Path(__file__).resolve().parent
-
 
 def _configure_logging(verbose: bool) -> None:
     """Plain lines on stderr; JSON-friendly enough for cron mail and journald."""
@@ -92,19 +90,12 @@ def demo_source(ctx: click.Context, out: Path, scale: float, seed: int) -> None:
     """
     from loaders.demo_source import write_demo_source
 
-    reference = _reference_dir()
+    reference = ctx.obj.reference if ctx.obj.reference.is_dir() else None
     counts = write_demo_source(
         out, scale=scale, seed=seed, reference=reference, esmr_years=ctx.obj.esmr_years
     )
     for name, rows in counts.items():
         click.echo(f"{name}\t{rows:,} rows")
-
-
-def _reference_dir() -> Path | None:
-    import os
-
-    ref = Path(os.environ.get("STORMWATER_REFERENCE", PROJECT_ROOT.parent / "shared" / "reference"))
-    return ref if ref.is_dir() else None
 
 
 @cli.command()
@@ -187,7 +178,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("dataset", type=click.Choice(DATASET_NAMES))
+@click.argument("dataset", metavar="DATASET", type=click.Choice(DATASET_NAMES))
 @click.pass_context
 @friendly_errors
 def rollback(ctx: click.Context, dataset: str) -> None:
@@ -201,6 +192,7 @@ def rollback(ctx: click.Context, dataset: str) -> None:
     from loaders.publish import rollback as run_rollback
 
     store = _store(ctx)
+    store.require_version(dataset)
     with refresh_lock(store.lock_path):
         old, new = run_rollback(store, dataset)
     click.echo(f"{dataset}: rolled back from {old} to {new}")

@@ -19,7 +19,9 @@ FEATURE_FLAGS: tuple[str, ...] = (
     "ENABLE_INSPECTIONS",
     "ENABLE_FACILITY_MATCHING",
 )
-_FALSE = {"0", "false", "no", "off", ""}
+_FALSE = {"0", "false", "no", "off"}
+#: Real reference data (dictionaries, real export rows) the demo draws vocabulary from.
+_DEFAULT_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:
@@ -49,6 +51,7 @@ class Settings:
     esmr_years: tuple[int, ...]
     reject_threshold: float
     memory_limit: str
+    reference: Path
     flags: dict[str, bool] = field(default_factory=dict)
 
     @classmethod
@@ -65,5 +68,6 @@ class Settings:
             esmr_years=_esmr_years(env, dt.date.today()),
             reject_threshold=float(env.get("STORMWATER_REJECT_THRESHOLD", "0.01")),
             memory_limit=env.get("STORMWATER_MEMORY_LIMIT", "1.5GB"),
+            reference=Path(env.get("STORMWATER_REFERENCE", _DEFAULT_REFERENCE)).expanduser(),
             flags={name: _flag(env, name) for name in FEATURE_FLAGS},
         )
