@@ -129,7 +129,7 @@ _SPACES = re.compile(r"\s+")
 _METAL = "|".join(METALS)
 _TOTAL_FIRST = re.compile(rf"^total (recoverable )?({_METAL})$", re.IGNORECASE)
 _METAL_TOTAL = re.compile(
-    rf"^({_METAL})(?:,? \(?total(?: recoverable)?\)?| \(total\))?$", re.IGNORECASE
+    rf"^({_METAL})(?:,? \(?total(?: \(?recoverable\)?)?\)?| \(total\))?$", re.IGNORECASE
 )
 
 

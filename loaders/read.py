@@ -111,7 +111,7 @@ def recognise(headers: list[str]) -> Dataset | None:
     best: tuple[float, Dataset] | None = None
     for ds in DATASETS:
         sources = {c.source.upper() for c in ds.columns}
-        if not set(ds.key_sources) <= names:
+        if not {k.upper() for k in ds.key_sources} <= names:
             continue
         score = len(sources & names) / len(sources | names)
         if best is None or score > best[0]:
