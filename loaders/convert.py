@@ -245,38 +245,63 @@ def _derived_sql(ds: Dataset, year: int | None) -> tuple[list[str], list[str]]:
     return selects, joins
 
 
-def _write_data(
+def _keep_sorted(
     con: duckdb.DuckDBPyConnection,
     ds: Dataset,
     hmap: HeaderMap,
-    data_dir: Path,
     year: int | None,
     progress: Progress | None,
 ) -> None:
+    """Table `kept`: the rows to publish with derived columns, in partition and sort order."""
     cols = [f"s.{ident(c.name)}" for c in ds.columns] + [f"s.{ident(n)}" for n in hmap.extra]
     derived, joins = _derived_sql(ds, year)
-    order = ", ".join(ident(c) for c in ds.sort) or "s._row"
-    options = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000"
-    if year is not None:
-        target = data_dir / f"{ds.partition}={year}" / "part-0.parquet"
-        target.parent.mkdir(parents=True, exist_ok=True)
-    elif ds.partition:
-        target = data_dir
-        options += f", PARTITION_BY ({ident(ds.partition)}), FILENAME_PATTERN 'part-{{i}}'"
-    else:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        target = data_dir / "part-0.parquet"
+    order = [ident(ds.partition)] if ds.partition and year is None else []
+    order += [ident(c) for c in ds.sort] or ["s._row"]
     sql = f"""
-COPY (
-    SELECT {", ".join(cols + derived)}
-    FROM staged s
-    LEFT JOIN dups d USING (_row)
-    {" ".join(joins)}
-    WHERE s._reason IS NULL AND (d.action IS NULL OR d.action = 'flag')
-    ORDER BY {order}
-) TO {literal(str(target))} ({options})
+CREATE OR REPLACE TABLE kept AS
+SELECT {", ".join(cols + derived)}
+FROM staged s
+LEFT JOIN dups d USING (_row)
+{" ".join(joins)}
+WHERE s._reason IS NULL AND (d.action IS NULL OR d.action = 'flag')
+ORDER BY {", ".join(order)}
 """
     execute_with_progress(con, sql, None, progress)
+
+
+def _copy(con: duckdb.DuckDBPyConnection, select: str, target: Path) -> None:
+    """Write one Parquet file, in the order of `select` (insertion order is preserved)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(
+        f"COPY ({select}) TO {literal(str(target))}"
+        " (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)"
+    )
+
+
+def _write_data(
+    con: duckdb.DuckDBPyConnection, ds: Dataset, data_dir: Path, year: int | None
+) -> None:
+    """Write `kept` as one file, or one sorted file per Hive partition.
+
+    DuckDB's PARTITION_BY does not keep rows in order within a partition, so each
+    partition is written on its own from the sorted table.
+    """
+    if year is not None:
+        _copy(con, "SELECT * FROM kept", data_dir / f"{ds.partition}={year}" / "part-0.parquet")
+        return
+    if ds.partition is None:
+        _copy(con, "SELECT * FROM kept", data_dir / "part-0.parquet")
+        return
+    part = ident(ds.partition)
+    values = [r[0] for r in con.execute(f"SELECT DISTINCT {part} FROM kept ORDER BY 1").fetchall()]
+    for value in values:
+        label = "__HIVE_DEFAULT_PARTITION__" if value is None else int(value)
+        where = f"{part} IS NULL" if value is None else f"{part} = {int(value)}"
+        _copy(
+            con,
+            f"SELECT * EXCLUDE ({part}) FROM kept WHERE {where}",
+            data_dir / f"{ds.partition}={label}" / "part-0.parquet",
+        )
 
 
 def _count(con: duckdb.DuckDBPyConnection, result: Converted) -> None:
@@ -342,7 +367,10 @@ def convert_file(
             f" rows in {rejects_path}"
         )
     _register_vocab(con, ds)
-    _write_data(con, ds, hmap, data_dir, year, progress)
+    _keep_sorted(con, ds, hmap, year, progress)
     for name in ("staged", "dups", "csv_bad"):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+    _write_data(con, ds, data_dir, year)
+    for name in ("kept",):
         con.execute(f"DROP TABLE IF EXISTS {name}")
     return result
