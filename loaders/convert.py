@@ -65,15 +65,15 @@ def _stage_sql(ds: Dataset, hmap: HeaderMap) -> str:
         problems.append(T.nd_problem_sql(*ds.nd_check))
     raw_names = [_raw(c.name) for c in ds.columns]
     return f"""
-CREATE OR REPLACE TABLE staged AS
+CREATE OR REPLACE TABLE staged_rows AS
 WITH src AS (
-    SELECT row_number() OVER () AS _row, *
+    SELECT *
     FROM read_csv(?, header = true, auto_detect = false, columns = {columns},
                   delim = ',', quote = '"', escape = '"',
                   nullstr = {literal_list(NULL_TOKENS)},
                   store_rejects = true, rejects_table = 'csv_errors', rejects_scan = 'csv_scans')
 ), raw AS (
-    SELECT _row, {", ".join(raws + extras)} FROM src
+    SELECT {", ".join(raws + extras)} FROM src
 ), typed AS (
     SELECT *, {", ".join(typed)} FROM raw
 ), checked AS (
@@ -97,6 +97,8 @@ def _stage(
 ) -> None:
     con.execute("DROP TABLE IF EXISTS csv_errors; DROP TABLE IF EXISTS csv_scans")
     execute_with_progress(con, _stage_sql(ds, hmap), [str(path)], progress)
+    # Insertion order is preserved, so rowid is the record's position in the file.
+    con.execute("CREATE OR REPLACE VIEW staged AS SELECT rowid + 1 AS _row, * FROM staged_rows")
 
 
 def _encoding_errors(con: duckdb.DuckDBPyConnection) -> int:
@@ -368,7 +370,8 @@ def convert_file(
         )
     _register_vocab(con, ds)
     _keep_sorted(con, ds, hmap, year, progress)
-    for name in ("staged", "dups", "csv_bad"):
+    con.execute("DROP VIEW IF EXISTS staged")
+    for name in ("staged_rows", "dups", "csv_bad"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
     _write_data(con, ds, data_dir, year)
     for name in ("kept",):
