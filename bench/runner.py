@@ -25,7 +25,11 @@ con = duckdb.connect()
 con.execute("SET temp_directory = '{scratch}'")
 for i, f in enumerate(files):
     target = f"{{out}}/{{i}}.parquet"
-    con.execute(f"COPY (SELECT * FROM read_csv('{{f}}')) TO '{{target}}' (FORMAT parquet)")
+    try:
+        con.execute(f"COPY (SELECT * FROM read_csv('{{f}}')) TO '{{target}}' (FORMAT parquet)")
+    except duckdb.Error:  # the sniffer guessed a type a later row breaks: read as text
+        con.execute(f"COPY (SELECT * FROM read_csv('{{f}}', all_varchar = true))"
+                    f" TO '{{target}}' (FORMAT parquet)")
 """
 
 REFRESH = """

@@ -104,7 +104,7 @@ def _stage(
 def _encoding_errors(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute(
         "SELECT count(*) FROM csv_errors WHERE error_type = 'INVALID ENCODING'"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
 
 
 def _key_cols(ds: Dataset) -> list[str]:
@@ -309,8 +309,8 @@ def _write_data(
 def _count(con: duckdb.DuckDBPyConnection, result: Converted) -> None:
     staged, bad = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE _reason IS NOT NULL) FROM staged"
-    ).fetchone()
-    csv_bad = con.execute("SELECT count(*) FROM csv_bad").fetchone()[0]
+    ).fetchall()[0]
+    csv_bad = con.execute("SELECT count(*) FROM csv_bad").fetchall()[0][0]
     by_action = dict(con.execute("SELECT action, count(*) FROM dups GROUP BY ALL").fetchall())
     result.rows_in = staged + csv_bad
     result.exact_duplicates = by_action.get("drop", 0)

@@ -39,7 +39,7 @@ def test_monitoring_is_partitioned_by_reporting_year_and_sorted(tiny_store: Stor
     (mismatch,) = con.execute(f"""
         SELECT count(*) FROM {view(tiny_store, "industrial_monitoring")}
         WHERE reporting_year <> CASE WHEN month(sample_date) >= 7 THEN year(sample_date)
-                                     ELSE year(sample_date) - 1 END""").fetchone()
+                                     ELSE year(sample_date) - 1 END""").fetchall()[0]
     assert mismatch == 0
 
 
@@ -49,12 +49,12 @@ def test_links_survive_loading(tiny_store: Store) -> None:
         SELECT count(*) FROM {view(tiny_store, "violations")} v
         ANTI JOIN {view(tiny_store, "industrial_facilities")} f USING (wdid, app_id)
         ANTI JOIN {view(tiny_store, "construction_facilities")} c USING (wdid, app_id)
-    """).fetchone()
+    """).fetchall()[0]
     assert orphans == 0
     (from_inspections,) = con.execute(f"""
         SELECT count(*) FROM {view(tiny_store, "violations")} v
         JOIN {view(tiny_store, "inspections")} i ON i.inspection_id = v.violation_source_id
-        WHERE v.violation_source = 'Inspection'""").fetchone()
+        WHERE v.violation_source = 'Inspection'""").fetchall()[0]
     assert from_inspections > 0
 
 

@@ -1,0 +1,103 @@
+"""One DuckDB connection per process over the store's Parquet, read in place; a cursor per caller.
+
+Views (`stg_smarts__*` over the current versions, then the intermediate and mart views
+in `data_layer/sql/`) are ordinary views, not TEMP, so every cursor sees them. Before
+handing out a cursor the connection checks the store's signature (the CURRENT
+pointers); after a publish it rebuilds the views, so a running app sees new data
+without a restart. DuckDB connections are not shared across threads: each caller
+takes `cursor()` and uses it alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import duckdb
+
+from data_layer.datasets import DATASETS, Dataset
+from data_layer.identifiers import ident, literal
+from data_layer.sql_files import model_order, render
+from data_layer.store import Store, store_at
+
+log = logging.getLogger(__name__)
+
+
+def staging_view(ds: Dataset) -> str:
+    """Name of the staging view of a dataset: dbt's `stg_[source]__[entity]s`."""
+    source = "esmr" if ds.name.startswith("esmr") else "smarts"
+    return f"stg_{source}__{ds.name.removeprefix('esmr_')}"
+
+
+class StoreConnection:
+    """The store opened for reading: thread-safe to share, one cursor per caller."""
+
+    def __init__(self, store: Store, memory_limit: str = "2GB") -> None:
+        self.store = store
+        self._con = duckdb.connect(":memory:", config={"memory_limit": memory_limit})
+        self._con.execute("SET parquet_metadata_cache = true")
+        self._lock = threading.Lock()
+        self._signature: str | None = None
+        self.versions: dict[str, str] = {}
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor over the current versions (views rebuilt first if a publish happened)."""
+        signature = self.store.signature()
+        if signature != self._signature:
+            with self._lock:
+                if signature != self._signature:
+                    self._build_views()
+                    self._signature = signature
+        return self._con.cursor()
+
+    @property
+    def signature(self) -> str:
+        """The store state the views were built on: a cache key for callers."""
+        self.cursor().close()
+        return self._signature or ""
+
+    def _build_views(self) -> None:
+        versions = {}
+        for ds in DATASETS:
+            version = self.store.current_version(ds.name)
+            if version is None or not self.store.version_dir(ds.name, version).is_dir():
+                self._con.execute(
+                    f"CREATE OR REPLACE VIEW {ident(staging_view(ds))} AS {_empty_relation(ds)}"
+                )
+                continue
+            versions[ds.name] = version
+            self._con.execute(
+                f"CREATE OR REPLACE VIEW {ident(staging_view(ds))} AS "
+                f"{parquet_relation(self.store, ds, version)}"
+            )
+        for name in model_order():
+            self._con.execute(f"CREATE OR REPLACE VIEW {ident(name)} AS {render(name)}")
+        self.versions = versions
+        log.info("views built on %s", versions)
+
+    def close(self) -> None:
+        self._con.close()
+
+
+def parquet_relation(store: Store, ds: Dataset, version: str) -> str:
+    """SQL reading one version of a dataset in place (paths come from store.py only)."""
+    glob = store.data_glob(ds.name, version)
+    return (
+        f"SELECT * FROM read_parquet({literal(glob)}, hive_partitioning = true,"
+        " union_by_name = true)"
+    )
+
+
+def _empty_relation(ds: Dataset) -> str:
+    """A typed, empty relation for a dataset not yet published, so marts still bind."""
+    from data_layer.datasets import TYPES
+
+    cols = [f"NULL::{TYPES[c.type]} AS {ident(c.name)}" for c in ds.columns]
+    cols += [f"NULL::{TYPES[d.type]} AS {ident(d.name)}" for d in ds.derived]
+    return f"SELECT {', '.join(cols)} WHERE false"
+
+
+def open_store(root: str | Path, memory_limit: str = "2GB") -> StoreConnection:
+    """Open the store at `root` for reading; callers keep one per process."""
+    return StoreConnection(store_at(root), memory_limit)

@@ -1,0 +1,69 @@
+"""What query functions return: a page of rows with the total, and the error wrapper."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from data_layer.errors import QueryError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a filtered, sorted result and the count of all matching rows."""
+
+    rows: pl.DataFrame
+    total: int
+    limit: int
+    offset: int
+
+
+def run_query(
+    cur: duckdb.DuckDBPyConnection, name: str, sql: str, params: Sequence[Any] = ()
+) -> pl.DataFrame:
+    """Run one named query with bound parameters; engine errors become QueryError(name)."""
+    started = time.perf_counter()
+    try:
+        frame = cur.sql(sql, params=list(params)).pl()
+    except duckdb.Error as exc:
+        log.debug("query %s failed: %s\n%s", name, exc, sql)
+        raise QueryError(f"query {name!r} failed: {str(exc).splitlines()[0]}") from exc
+    log.debug(
+        "query %s: %d rows in %.1f ms", name, frame.height, 1000 * (time.perf_counter() - started)
+    )
+    return frame
+
+
+def paged(
+    cur: duckdb.DuckDBPyConnection,
+    name: str,
+    sql: str,
+    params: Sequence[Any],
+    limit: int,
+    offset: int,
+) -> Page:
+    """Run `sql` (no LIMIT) for one page, counting all matches in the same pass."""
+    frame = run_query(
+        cur,
+        name,
+        f"SELECT *, count(*) OVER () AS _total FROM ({sql}) LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    total = int(frame["_total"][0]) if frame.height else _count(cur, name, sql, params, offset)
+    return Page(frame.drop("_total"), total, limit, offset)
+
+
+def _count(
+    cur: duckdb.DuckDBPyConnection, name: str, sql: str, params: Sequence[Any], offset: int
+) -> int:
+    if offset == 0:
+        return 0
+    return int(run_query(cur, name, f"SELECT count(*) AS n FROM ({sql})", params)["n"][0])
