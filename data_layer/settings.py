@@ -67,7 +67,7 @@ class Settings:
             ckan_url=env.get("STORMWATER_CKAN_URL", DEFAULT_CKAN_URL).rstrip("/"),
             esmr_years=_esmr_years(env, dt.date.today()),
             reject_threshold=float(env.get("STORMWATER_REJECT_THRESHOLD", "0.01")),
-            memory_limit=env.get("STORMWATER_MEMORY_LIMIT", "1.5GB"),
+            memory_limit=env.get("STORMWATER_MEMORY_LIMIT", "2GB"),
             reference=Path(env.get("STORMWATER_REFERENCE", _DEFAULT_REFERENCE)).expanduser(),
             flags={name: _flag(env, name) for name in FEATURE_FLAGS},
         )

@@ -119,21 +119,22 @@ def _content_hash(ds: Dataset, hmap: HeaderMap, prefix: str = "") -> str:
 
 def _find_duplicates(con: duckdb.DuckDBPyConnection, ds: Dataset, hmap: HeaderMap) -> None:
     """Table `dups(_row, action)`: `drop` exact copies, `reject` superseded keys, `flag` samples."""
-    keys = _key_cols(ds)
-    key_list = ", ".join(ident(k) for k in keys)
-    key_select = key_list if ds.key else f"{_content_hash(ds, hmap)} AS _content"
+    key_cols = [ident(k) for k in ds.key] or ["_h"]
+    key_list = ", ".join(key_cols)
+    key_hash = f"hash({', '.join(ident(k) for k in ds.key)})" if ds.key else _content_hash(ds, hmap)
     differing = (
         "'flag'" if ds.kind == "samples" else ("CASE WHEN _last_of_key THEN NULL ELSE 'reject' END")
     )
+    keys_of_s = ", ".join(f"s.{ident(k)}" for k in ds.key)
     con.execute(f"""
 CREATE OR REPLACE TABLE dups AS
 WITH good AS (
-    SELECT _row, {key_select} FROM staged WHERE _reason IS NULL
-), dup_keys AS (
-    SELECT {key_list} FROM good GROUP BY ALL HAVING count(*) > 1
+    SELECT _row, {key_hash} AS _k FROM staged WHERE _reason IS NULL
+), dup_hashes AS (
+    SELECT _k FROM good GROUP BY _k HAVING count(*) > 1
 ), rows AS (
-    SELECT g.*, {_content_hash(ds, hmap, "s.")} AS _h
-    FROM good g SEMI JOIN dup_keys USING ({key_list})
+    SELECT g._row, {keys_of_s + ", " if ds.key else ""}{_content_hash(ds, hmap, "s.")} AS _h
+    FROM good g SEMI JOIN dup_hashes USING (_k)
     JOIN staged s ON s._row = g._row
 ), ranked AS (
     SELECT *,
@@ -247,32 +248,24 @@ def _derived_sql(ds: Dataset, year: int | None) -> tuple[list[str], list[str]]:
     return selects, joins
 
 
-def _keep_sorted(
-    con: duckdb.DuckDBPyConnection,
-    ds: Dataset,
-    hmap: HeaderMap,
-    year: int | None,
-    progress: Progress | None,
+def _define_kept(
+    con: duckdb.DuckDBPyConnection, ds: Dataset, hmap: HeaderMap, year: int | None
 ) -> None:
-    """Table `kept`: the rows to publish with derived columns, in partition and sort order."""
+    """Table `kept`: the rows to publish, with their derived columns (staging is freed after)."""
     cols = [f"s.{ident(c.name)}" for c in ds.columns] + [f"s.{ident(n)}" for n in hmap.extra]
     derived, joins = _derived_sql(ds, year)
-    order = [ident(ds.partition)] if ds.partition and year is None else []
-    order += [ident(c) for c in ds.sort] or ["s._row"]
-    sql = f"""
+    con.execute(f"""
 CREATE OR REPLACE TABLE kept AS
 SELECT {", ".join(cols + derived)}
 FROM staged s
 LEFT JOIN dups d USING (_row)
 {" ".join(joins)}
 WHERE s._reason IS NULL AND (d.action IS NULL OR d.action = 'flag')
-ORDER BY {", ".join(order)}
-"""
-    execute_with_progress(con, sql, None, progress)
+""")
 
 
 def _copy(con: duckdb.DuckDBPyConnection, select: str, target: Path) -> None:
-    """Write one Parquet file, in the order of `select` (insertion order is preserved)."""
+    """Write one Parquet file in the order of `select` (insertion order is preserved)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     con.execute(
         f"COPY ({select}) TO {literal(str(target))}"
@@ -281,29 +274,36 @@ def _copy(con: duckdb.DuckDBPyConnection, select: str, target: Path) -> None:
 
 
 def _write_data(
-    con: duckdb.DuckDBPyConnection, ds: Dataset, data_dir: Path, year: int | None
+    con: duckdb.DuckDBPyConnection,
+    ds: Dataset,
+    data_dir: Path,
+    year: int | None,
+    progress: Progress | None,
 ) -> None:
-    """Write `kept` as one file, or one sorted file per Hive partition.
+    """Write `kept` sorted: one file, or one file per Hive partition.
 
     DuckDB's PARTITION_BY does not keep rows in order within a partition, so each
-    partition is written on its own from the sorted table.
+    partition is sorted and written on its own.
     """
-    if year is not None:
-        _copy(con, "SELECT * FROM kept", data_dir / f"{ds.partition}={year}" / "part-0.parquet")
-        return
-    if ds.partition is None:
-        _copy(con, "SELECT * FROM kept", data_dir / "part-0.parquet")
+    order = ", ".join(ident(c) for c in ds.sort)
+    if year is not None or ds.partition is None:
+        name = f"{ds.partition}={year}/part-0.parquet" if year is not None else "part-0.parquet"
+        _copy(con, f"SELECT * FROM kept ORDER BY {order}", data_dir / name)
         return
     part = ident(ds.partition)
-    values = [r[0] for r in con.execute(f"SELECT DISTINCT {part} FROM kept ORDER BY 1").fetchall()]
-    for value in values:
+    counts = con.execute(f"SELECT {part}, count(*) FROM kept GROUP BY 1 ORDER BY 1").fetchall()
+    total, done = sum(n for _, n in counts), 0
+    for value, n in counts:
         label = "__HIVE_DEFAULT_PARTITION__" if value is None else int(value)
         where = f"{part} IS NULL" if value is None else f"{part} = {int(value)}"
         _copy(
             con,
-            f"SELECT * EXCLUDE ({part}) FROM kept WHERE {where}",
+            f"SELECT * EXCLUDE ({part}) FROM kept WHERE {where} ORDER BY {order}",
             data_dir / f"{ds.partition}={label}" / "part-0.parquet",
         )
+        done += n
+        if progress is not None and progress.total:
+            progress.update(progress.total * done / total)
 
 
 def _count(con: duckdb.DuckDBPyConnection, result: Converted) -> None:
@@ -369,11 +369,10 @@ def convert_file(
             f" rows in {rejects_path}"
         )
     _register_vocab(con, ds)
-    _keep_sorted(con, ds, hmap, year, progress)
+    _define_kept(con, ds, hmap, year)
     con.execute("DROP VIEW IF EXISTS staged")
     for name in ("staged_rows", "dups", "csv_bad"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
-    _write_data(con, ds, data_dir, year)
-    for name in ("kept",):
-        con.execute(f"DROP TABLE IF EXISTS {name}")
+    _write_data(con, ds, data_dir, year, progress)
+    con.execute("DROP TABLE IF EXISTS kept")
     return result

@@ -11,7 +11,7 @@ from loaders.progress import Progress
 
 
 def open_engine(
-    scratch: Path, memory_limit: str = "1.5GB", threads: int | None = None
+    scratch: Path, memory_limit: str = "2GB", threads: int | None = None
 ) -> duckdb.DuckDBPyConnection:
     """A fresh in-memory DuckDB whose memory is capped and whose overflow spills to `scratch`.
 

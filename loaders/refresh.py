@@ -45,7 +45,7 @@ class RefreshOptions:
     force: bool = False
     esmr_years: tuple[int, ...] = ()
     reject_threshold: float = 0.01
-    memory_limit: str = "1.5GB"
+    memory_limit: str = "2GB"
     threads: int | None = None
 
 
