@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from data_layer.datasets import DATASETS, Dataset
-from data_layer.identifiers import ident, literal
+from data_layer.identifiers import ident, literal_list
 from data_layer.sql_files import model_order, render
 from data_layer.store import Store, store_at
 
@@ -82,11 +82,8 @@ class StoreConnection:
 
 def parquet_relation(store: Store, ds: Dataset, version: str) -> str:
     """SQL reading one version of a dataset in place (paths come from store.py only)."""
-    glob = store.data_glob(ds.name, version)
-    return (
-        f"SELECT * FROM read_parquet({literal(glob)}, hive_partitioning = true,"
-        " union_by_name = true)"
-    )
+    files = store.data_files(ds.name, version)
+    return f"SELECT * FROM read_parquet({literal_list(files)}, hive_partitioning = true)"
 
 
 def _empty_relation(ds: Dataset) -> str:
