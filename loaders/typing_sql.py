@@ -23,11 +23,11 @@ def typed_sql(col: Column, raw: str) -> str:
     """Expression giving `raw` (a quoted identifier) as the column's store type."""
     c = raw
     if col.type == "text":
-        return f"nullif(trim({c}), '')"
+        return c
     if col.type == "double":
-        return f"try_cast({_NUMBER_TEXT.format(c=c)} AS DOUBLE)"
+        return _number(c)
     if col.type == "int":
-        number = f"try_cast({_NUMBER_TEXT.format(c=c)} AS DOUBLE)"
+        number = _number(c)
         return f"CASE WHEN {number} = round({number}) THEN {number}::BIGINT::INTEGER END"
     if col.type == "bool":
         up = f"upper(trim({c}))"
@@ -39,6 +39,11 @@ def typed_sql(col: Column, raw: str) -> str:
         parsed = f"try_strptime(trim({c}), {literal_list(DATE_FORMATS)})"
         return f"{parsed}::DATE" if col.type == "date" else parsed
     raise ValueError(f"no SQL type for {col.type!r}")
+
+
+def _number(c: str) -> str:
+    """A number, trying the plain spelling first and `$1,234.50` only when that fails."""
+    return f"coalesce(try_cast({c} AS DOUBLE), try_cast({_NUMBER_TEXT.format(c=c)} AS DOUBLE))"
 
 
 def problem_sql(col: Column, raw: str, typed: str, required: bool) -> str:
