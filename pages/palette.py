@@ -1,0 +1,86 @@
+"""One palette for every page: record kinds, official vs computed, statuses, maps and charts.
+
+Colours are chosen to stay distinguishable for the common colour-vision deficiencies
+(Okabe–Ito hues); official records are solid, computed screening is drawn hatched or
+dashed wherever it appears beside them.
+"""
+
+from __future__ import annotations
+
+#: One colour per compliance-record kind (timeline, charts, badges).
+KIND = {
+    "inspection": "#0072B2",  # blue
+    "violation": "#D55E00",  # vermillion
+    "enforcement": "#CC79A7",  # reddish purple
+    "exceedance": "#E69F00",  # orange: computed screening
+    "monitoring": "#009E73",  # bluish green
+}
+
+#: Labels for the kinds, as people read them.
+KIND_LABEL = {
+    "inspection": "Inspection",
+    "violation": "Violation (official)",
+    "enforcement": "Enforcement action (official)",
+    "exceedance": "NAL exceedance (computed screening)",
+}
+
+#: Neutral tones.
+INK = "#1F2933"
+MUTED = "#7B8794"
+GRID = "#E4E7EB"
+NAL_LINE = "#B91C1C"
+ND_MARKER = "#7B8794"
+
+#: Sequential scale for counts on the map (low → high), RGB.
+MAP_SCALE: tuple[tuple[int, int, int], ...] = (
+    (0, 114, 178),
+    (86, 180, 233),
+    (240, 228, 66),
+    (230, 159, 0),
+    (213, 94, 0),
+)
+#: Map points with nothing to show (no violations / no exceedances), RGB.
+MAP_NONE = (160, 170, 180)
+
+#: Emoji badges for the record tables (Streamlit renders them in any cell).
+BADGE = {
+    "serious": "🔴 serious",
+    "priority": {"1": "🟥 1 major", "2": "🟧 2 moderate", "3": "🟨 3 minor"},
+    "status": {
+        "Violation": "🟥 Violation",
+        "Potential": "🟨 Potential",
+        "Dismissed": "⬜ Dismissed",
+        "Active": "🟧 Active",
+        "Historical": "⬜ Historical",
+        "Withdrawn": "⬜ Withdrawn",
+    },
+}
+
+#: ERA level colours (computed screening).
+ERA_LEVEL = {0: "#B0BEC5", 1: "#E69F00", 2: "#D55E00"}
+
+#: Colour order for categorical charts (types, regions, parameters).
+SEQUENCE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#7B8794"]
+
+
+def plotly_layout(**overrides: object) -> dict[str, object]:
+    """Shared Plotly layout: quiet grid, readable font, legend on top."""
+    layout: dict[str, object] = {
+        "font": {"color": INK, "size": 13},
+        "colorway": SEQUENCE,
+        "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        "xaxis": {"gridcolor": GRID},
+        "yaxis": {"gridcolor": GRID},
+        "plot_bgcolor": "white",
+    }
+    layout.update(overrides)
+    return layout
+
+
+def map_colour(value: float, top: float) -> list[int]:
+    """RGBA for a count on the map scale (0 → grey, top → the darkest step)."""
+    if not value or top <= 0:
+        return [*MAP_NONE, 140]
+    step = min(len(MAP_SCALE) - 1, int((len(MAP_SCALE) - 1) * min(value, top) / top))
+    return [*MAP_SCALE[step], 210]
