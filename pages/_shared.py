@@ -328,6 +328,14 @@ def url_toggle(label: str, key: str, default: bool = False, where: Any = None) -
     return value
 
 
+def url_tabs(labels: list[str]) -> list[Any]:
+    """Tabs that run only the open one; the open tab is kept in the URL as `tab`."""
+    _seed(K.TAB, lambda: st.query_params[K.TAB], labels[0], lambda v: v in labels)
+    tabs = st.tabs(labels, key=K.TAB, on_change="rerun")
+    _publish(K.TAB, st.session_state.get(K.TAB), labels[0])
+    return tabs
+
+
 def sort_controls(columns: dict[str, str], default: str) -> tuple[str, bool]:
     """Sort column (labels as shown) and direction, both in the URL; returns (column, desc)."""
     column = url_select(
@@ -402,10 +410,8 @@ def table(
     config = dict(column_config or {})
     if facility and {"wdid", "app_id"} <= set(frame.columns) and frame.height:
         ids = list(zip(frame["wdid"].to_list(), frame["app_id"].to_list(), strict=True))
-        frame = frame.with_columns(pl.lit("Open").alias("_open")).select(
-            "_open", pl.exclude("_open")
-        )
-        config["_open"] = st.column_config.ButtonColumn(
+        frame = frame.with_columns(pl.lit("Open").alias("_open"))
+        button = st.column_config.ButtonColumn(
             "",
             type="tertiary",
             on_click=_open_row,
@@ -413,7 +419,8 @@ def table(
             key=f"{key}_open",
             help="Open the facility page",
         )
-    shown = [c for c in frame.columns if c in config]
+        config = {"_open": button, **config}
+    shown = [c for c in config if c in frame.columns]
     st.dataframe(frame, hide_index=True, column_config=config, column_order=shown, height=height)
 
 
@@ -431,32 +438,47 @@ def open_facility(wdid: str, app_id: str, label: str, where: Any = None) -> None
 
 
 def with_evidence(
-    frame: pl.DataFrame, sources: dict[str, str], computed: tuple[str, str] | None = None
+    frame: pl.DataFrame,
+    dataset: str | None,
+    source_id: str | pl.Expr,
+    computed: tuple[str, str] | None = None,
 ) -> pl.DataFrame:
-    """The frame plus `evidence_*` columns: source row ids, dataset versions and source
-    dates, the ND rule and NAL table for computed figures, and the URL of this view.
+    """The frame plus the same `evidence_*` columns on every export.
 
-    `sources` maps each dataset the rows come from to the column holding its row id
-    (or to an expression text already in the frame, e.g. a composite key column).
+    evidence_source_dataset and evidence_source_id (the row id in that dataset),
+    evidence_dataset_version and evidence_source_date (from the store's status),
+    evidence_basis ('official record' or 'computed screening'), evidence_nd_rule and
+    evidence_nal_table (for computed rows, when `computed` = (nd_rule, nal_version)),
+    and evidence_view_url, the link that reproduces the view. `dataset` None reads
+    each row's `source_dataset` column; a frame with an `official` column mixes both
+    bases row by row.
     """
     rows = versions()
-    cols = []
-    for dataset, id_column in sources.items():
-        row = rows.get(dataset, {})
-        cols += [
-            pl.col(id_column).cast(pl.String).alias(f"evidence_{dataset}_id"),
-            pl.lit(row.get("version")).alias(f"evidence_{dataset}_version"),
-            pl.lit(row.get("source_modified")).alias(f"evidence_{dataset}_source_date"),
-        ]
-    if computed is not None:
-        nd_rule, nal_version = computed
-        cols += [
-            pl.lit("computed screening").alias("evidence_basis"),
-            pl.lit(nd_rule).alias("evidence_nd_rule"),
-            pl.lit(nal_version).alias("evidence_nal_table"),
-        ]
-    cols.append(pl.lit(view_url()).alias("evidence_view_url"))
-    return frame.with_columns(cols)
+    ds = pl.lit(dataset, pl.String) if dataset else pl.col("source_dataset")
+    ident = pl.col(source_id) if isinstance(source_id, str) else source_id
+
+    def lookup(field: str) -> pl.Expr:
+        mapping = {k: str(v.get(field)) if v.get(field) else None for k, v in rows.items()}
+        return ds.replace_strict(mapping, default=None, return_dtype=pl.String)
+
+    if "official" in frame.columns:
+        is_computed = ~pl.col("official").fill_null(False)
+    else:
+        is_computed = pl.lit(computed is not None)
+    nd_rule, nal = computed or (None, None)
+    return frame.with_columns(
+        ds.alias("evidence_source_dataset"),
+        ident.cast(pl.String).alias("evidence_source_id"),
+        lookup("version").alias("evidence_dataset_version"),
+        lookup("source_modified").alias("evidence_source_date"),
+        pl.when(is_computed)
+        .then(pl.lit("computed screening"))
+        .otherwise(pl.lit("official record"))
+        .alias("evidence_basis"),
+        pl.when(is_computed).then(pl.lit(nd_rule, pl.String)).alias("evidence_nd_rule"),
+        pl.when(is_computed).then(pl.lit(nal, pl.String)).alias("evidence_nal_table"),
+        pl.lit(view_url()).alias("evidence_view_url"),
+    )
 
 
 def _flat(frame: pl.DataFrame) -> pl.DataFrame:
@@ -498,7 +520,8 @@ def export_buttons(frame: pl.DataFrame, name: str, key: str) -> None:
     )
     note.caption(
         f"{count(frame.height)} rows, with `evidence_*` columns: source row ids, "
-        "dataset versions and source dates, and the link to this view."
+        "dataset versions and source dates, basis (official or computed, with its ND rule "
+        "and NAL table), and the link to this view."
     )
 
 
@@ -545,6 +568,169 @@ def bar(
     )
     fig.update_layout(**palette.plotly_layout(height=320, legend_title_text=""))
     return fig
+
+
+def timeline_figure(events: pl.DataFrame) -> Any:
+    """Compliance events on one time axis, a row per kind; hover shows the source record."""
+    import plotly.graph_objects as go
+
+    from pages import palette
+
+    fig = go.Figure()
+    for kind in ("exceedance", "inspection", "violation", "enforcement"):
+        part = events.filter(pl.col("kind") == kind)
+        if part.height == 0:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=part["event_date"].to_list(),
+                y=[palette.KIND_LABEL[kind]] * part.height,
+                mode="markers",
+                name=palette.KIND_LABEL[kind],
+                marker={
+                    "color": palette.KIND[kind],
+                    "size": 13,
+                    "symbol": "diamond-open" if kind == "exceedance" else "circle",
+                    "line": {"width": 2, "color": palette.KIND[kind]},
+                },
+                customdata=part.select("title", "detail", "source_dataset", "source_id").rows(),
+                hovertemplate="<b>%{customdata[0]}</b><br>%{x|%-d %b %Y}<br>"
+                "%{customdata[1]}<br><i>source: %{customdata[2]} row %{customdata[3]}</i>"
+                "<extra></extra>",
+            )
+        )
+    fig.update_layout(**palette.plotly_layout(height=340, showlegend=False))
+    fig.update_yaxes(
+        title="",
+        categoryorder="array",
+        categoryarray=[palette.KIND_LABEL[k] for k in palette.KIND_LABEL][::-1],
+    )
+    return fig
+
+
+def series_figure(series: pl.DataFrame, averages: pl.DataFrame, title: str, units: str) -> Any:
+    """One parameter's results at one facility: detected results, non-detects at their
+    reporting limit (hollow, grey), NAL lines, and the computed annual averages."""
+    import datetime as _dt
+
+    import plotly.graph_objects as go
+
+    from pages import palette
+
+    fig = go.Figure()
+    detected = series.filter(~pl.col("is_nd") & pl.col("result").is_not_null())
+    nd = series.filter(pl.col("is_nd"))
+    hover = (
+        "<b>%{y:.4g} " + units + "</b> on %{x|%-d %b %Y}<br>%{customdata[0]}, sample "
+        "%{customdata[1]}, report %{customdata[2]}<extra></extra>"
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=detected["sample_date"].to_list(),
+            y=detected["result"].to_list(),
+            mode="markers",
+            name="result",
+            marker={"color": palette.KIND["monitoring"], "size": 7},
+            customdata=detected.select("location", "sample_id", "report_id").rows(),
+            hovertemplate=hover,
+        )
+    )
+    if nd.height:
+        fig.add_trace(
+            go.Scatter(
+                x=nd["sample_date"].to_list(),
+                y=nd["reporting_limit"].to_list(),
+                mode="markers",
+                name="non-detect (at reporting limit)",
+                marker={"color": palette.ND_MARKER, "size": 8, "symbol": "triangle-down-open"},
+                customdata=nd.select("location", "sample_id", "report_id").rows(),
+                hovertemplate="non-detect, RL %{y:.4g} " + units + hover[hover.index("</b>") + 4 :],
+            )
+        )
+    for i, row in enumerate(averages.iter_rows(named=True)):
+        if row["average"] is None:
+            continue
+        start = _dt.date(row["reporting_year"], 7, 1)
+        fig.add_trace(
+            go.Scatter(
+                x=[start, _dt.date(row["reporting_year"] + 1, 6, 30)],
+                y=[row["average"]] * 2,
+                mode="lines",
+                showlegend=i == 0,
+                name="annual average (computed)",
+                line={"color": palette.KIND["exceedance"], "width": 3},
+                hovertemplate=f"{reporting_year(row['reporting_year'])} average "
+                f"{row['average']:.4g} {units} over {row['n_used']} results (computed)"
+                "<extra></extra>",
+            )
+        )
+    first = series.row(0, named=True) if series.height else {}
+    for field, label, dash in (
+        ("annual_nal", "annual NAL", "dash"),
+        ("instantaneous_max_nal", "instantaneous NAL", "dot"),
+        ("instantaneous_min_nal", "instantaneous minimum", "dot"),
+    ):
+        if first.get(field) is not None:
+            fig.add_hline(
+                y=first[field],
+                line={"color": palette.NAL_LINE, "dash": dash},
+                annotation_text=f"{label} {first[field]:g} {units}",
+                annotation_position="top left",
+            )
+    fig.update_layout(**palette.plotly_layout(height=320, title=title))
+    fig.update_yaxes(title=units)
+    return fig
+
+
+def era_figure(levels: pl.DataFrame) -> Any:
+    """ERA level per parameter over time, as steps (computed screening)."""
+    import plotly.graph_objects as go
+
+    from pages import palette
+
+    fig = go.Figure()
+    today = dt.date.today()
+    for i, (param,) in enumerate(levels.select("parameter").unique(maintain_order=True).rows()):
+        part = levels.filter(pl.col("parameter") == param).sort("effective_date")
+        dates = [part["effective_date"][0] - dt.timedelta(days=365), *part["effective_date"], today]
+        steps = [0, *part["level"], part["level"][-1]]
+        fig.add_trace(
+            go.Scatter(
+                x=dates,
+                y=steps,
+                mode="lines+markers",
+                line_shape="hv",
+                name=param,
+                line={"color": palette.SEQUENCE[i % len(palette.SEQUENCE)], "width": 3},
+                hovertemplate=param + ": Level %{y} from %{x|%-d %b %Y}<extra></extra>",
+            )
+        )
+    fig.update_layout(**palette.plotly_layout(height=300))
+    fig.update_yaxes(
+        tickvals=[0, 1, 2], ticktext=["Baseline", "Level 1", "Level 2"], range=[-0.2, 2.3]
+    )
+    return fig
+
+
+def pin_map(lat: float, lon: float, label: str) -> None:
+    """A small map with one pin."""
+    import pydeck as pdk
+
+    from pages import palette
+
+    layer = pdk.Layer(
+        "ScatterplotLayer",
+        data=[{"lat": lat, "lon": lon, "name": label}],
+        get_position="[lon, lat]",
+        get_radius=120,
+        radius_min_pixels=7,
+        get_fill_color=[*palette.MAP_SCALE[-1], 230],
+        pickable=True,
+    )
+    view = pdk.ViewState(latitude=lat, longitude=lon, zoom=11)
+    st.pydeck_chart(
+        pdk.Deck(layers=[layer], initial_view_state=view, tooltip={"text": "{name}"}), height=300
+    )
 
 
 # --- wording and formatting -----------------------------------------------------------

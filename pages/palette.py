@@ -69,7 +69,7 @@ def plotly_layout(**overrides: object) -> dict[str, object]:
         "font": {"color": INK, "size": 13},
         "colorway": SEQUENCE,
         "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
-        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
         "xaxis": {"gridcolor": GRID},
         "yaxis": {"gridcolor": GRID},
         "plot_bgcolor": "white",
