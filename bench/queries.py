@@ -312,6 +312,7 @@ def _warm_rows(
     calls: int,
 ) -> Iterator[dict[str, Any]]:
     conn = open_store(store.root, settings.memory_limit)
+    conn.wait_until_cached()
     bare = duckdb.connect(":memory:", config={"memory_limit": settings.memory_limit})
     try:
         bare.execute("SET parquet_metadata_cache = true")

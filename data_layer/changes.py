@@ -334,5 +334,5 @@ def rows_at_version(
     limit, offset = page_bounds(limit, offset)
     order = ", ".join(ident(c) for c in dict.fromkeys((*ds.sort, *ds.key)))
     with at_version(cur, store, ds.name, version) as view:
-        sql = f"SELECT * FROM {ident(view)}" + (f" ORDER BY {order}" if order else "")
-        return paged(cur, f"rows_at_version:{ds.name}", sql, [], limit, offset)
+        sql = f"SELECT * FROM {ident(view)}"
+        return paged(cur, f"rows_at_version:{ds.name}", sql, [], limit, offset, order=order)

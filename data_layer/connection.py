@@ -30,6 +30,20 @@ def staging_view(ds: Dataset) -> str:
     return f"stg_{source}__{ds.name.removeprefix('esmr_')}"
 
 
+#: Entity-grain marts (tens of thousands of rows) copied into memory once their views
+#: exist, so page queries stop re-joining Parquet; they are rebuilt after each publish.
+#: Sample-grain models and those that depend on per-cursor rules stay plain views.
+CACHED_MODELS: tuple[str, ...] = (
+    "int_facilities_unified",
+    "facility_summary",
+    "violations_enriched",
+    "enforcement_enriched",
+    "inspections_enriched",
+    "filter_options",
+)
+CACHE_PREFIX = "cache__"
+
+
 class StoreConnection:
     """The store opened for reading: thread-safe to share, one cursor per caller."""
 
@@ -39,6 +53,7 @@ class StoreConnection:
         self._con.execute("SET parquet_metadata_cache = true")
         self._lock = threading.Lock()
         self._signature: str | None = None
+        self._warming: threading.Thread | None = None
         self.versions: dict[str, str] = {}
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -49,7 +64,34 @@ class StoreConnection:
                 if signature != self._signature:
                     self._build_views()
                     self._signature = signature
+                    self._warming = threading.Thread(
+                        target=self._cache_marts, args=(signature,), daemon=True
+                    )
+                    self._warming.start()
         return self._con.cursor()
+
+    def wait_until_cached(self, timeout: float | None = None) -> bool:
+        """Block until the in-memory marts are built (for benchmarks and tests)."""
+        self.cursor().close()
+        if self._warming is not None:
+            self._warming.join(timeout)
+        return self._warming is None or not self._warming.is_alive()
+
+    def _cache_marts(self, signature: str) -> None:
+        """Swap each cached model's view for one over an in-memory copy, in dependency order."""
+        cur = self._con.cursor()
+        try:
+            for name in [m for m in model_order() if m in CACHED_MODELS]:
+                with self._lock:
+                    if self._signature != signature:
+                        return
+                    table = ident(CACHE_PREFIX + name)
+                    cur.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {ident(name)}")
+                    cur.execute(f"CREATE OR REPLACE VIEW {ident(name)} AS SELECT * FROM {table}")
+        except duckdb.Error:
+            log.exception("caching marts failed; queries keep reading the Parquet views")
+        finally:
+            cur.close()
 
     @property
     def signature(self) -> str:
@@ -73,10 +115,16 @@ class StoreConnection:
             )
         for name in model_order():
             self._con.execute(f"CREATE OR REPLACE VIEW {ident(name)} AS {render(name)}")
+        for name in CACHED_MODELS:
+            self._con.execute(f"DROP TABLE IF EXISTS {ident(CACHE_PREFIX + name)}")
         self.versions = versions
         log.info("views built on %s", versions)
 
     def close(self) -> None:
+        with self._lock:
+            self._signature = None
+        if self._warming is not None:
+            self._warming.join()
         self._con.close()
 
 

@@ -95,11 +95,9 @@ def enforcement_actions(
         region, county, permit_type, enforcement_type, status, date_from, date_to, facility
     )
     limit, offset = page_bounds(limit, offset)
-    sql = (
-        f"SELECT * FROM enforcement_enriched WHERE {where.sql()} "
-        f"ORDER BY {order_by(sort, descending, SORTABLE, ('enforcement_id',))}"
-    )
-    return paged(cur, "enforcement_actions", sql, where.params, limit, offset)
+    sql = f"SELECT * FROM enforcement_enriched WHERE {where.sql()}"
+    order = order_by(sort, descending, SORTABLE, ("enforcement_id",))
+    return paged(cur, "enforcement_actions", sql, where.params, limit, offset, order=order)
 
 
 def enforcement_totals(

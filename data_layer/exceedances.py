@@ -77,8 +77,10 @@ def exceedances_annual(
         where.clauses.append("exceeds")
     limit, offset = page_bounds(limit, offset)
     order = order_by(sort, descending, ANNUAL_SORTABLE, ("wdid", "app_id", "parameter"))
-    sql = f"SELECT * FROM exceedances_annual WHERE {where.sql()} ORDER BY {order}"
-    return paged(cur, "exceedances_annual", sql, where.params, limit, offset)
+    sql = f"SELECT * FROM exceedances_annual WHERE {where.sql()}"
+    return paged(
+        cur, "exceedances_annual", sql, where.params, limit, offset, order=order, materialize=True
+    )
 
 
 def exceedances_instantaneous(
@@ -116,8 +118,17 @@ def exceedances_instantaneous(
         where.clauses.append("exceeds")
     limit, offset = page_bounds(limit, offset)
     order = order_by(sort, descending, INSTANTANEOUS_SORTABLE, ("wdid", "app_id", "parameter"))
-    sql = f"SELECT * FROM exceedances_instantaneous WHERE {where.sql()} ORDER BY {order}"
-    return paged(cur, "exceedances_instantaneous", sql, where.params, limit, offset)
+    sql = f"SELECT * FROM exceedances_instantaneous WHERE {where.sql()}"
+    return paged(
+        cur,
+        "exceedances_instantaneous",
+        sql,
+        where.params,
+        limit,
+        offset,
+        order=order,
+        materialize=True,
+    )
 
 
 def exceedance_summary(
@@ -244,6 +255,15 @@ def facility_year_gaps(
     )
     sql = (
         f"SELECT *, row_number() OVER (ORDER BY {ranking}) AS gap_rank"
-        f" FROM facility_year_gaps WHERE {where.sql()} ORDER BY {ranking}"
+        f" FROM facility_year_gaps WHERE {where.sql()}"
     )
-    return paged(cur, "facility_year_gaps", sql, where.params, limit, offset)
+    return paged(
+        cur,
+        "facility_year_gaps",
+        sql,
+        where.params,
+        limit,
+        offset,
+        order="gap_rank",
+        materialize=True,
+    )

@@ -82,11 +82,9 @@ def inspections(
         .contains(("facility_name", "wdid", "place_city"), facility)
     )
     limit, offset = page_bounds(limit, offset)
-    sql = (
-        f"SELECT * FROM inspections_enriched WHERE {where.sql()} "
-        f"ORDER BY {order_by(sort, descending, SORTABLE, ('inspection_id',))}"
-    )
-    return paged(cur, "inspections", sql, where.params, limit, offset)
+    sql = f"SELECT * FROM inspections_enriched WHERE {where.sql()}"
+    order = order_by(sort, descending, SORTABLE, ("inspection_id",))
+    return paged(cur, "inspections", sql, where.params, limit, offset, order=order)
 
 
 def inspection_violations(cur: duckdb.DuckDBPyConnection, inspection_id: str) -> pl.DataFrame:

@@ -49,12 +49,21 @@ def paged(
     params: Sequence[Any],
     limit: int,
     offset: int,
+    order: str = "",
+    materialize: bool = False,
 ) -> Page:
-    """Run `sql` (no LIMIT) for one page, counting all matches in the same pass."""
+    """One page of `sql` (no ORDER BY: pass `order`) and the count of all its rows.
+
+    The count is a separate aggregate over the same CTE so the page itself stays a
+    cheap top-N; `materialize` computes an expensive CTE once for both.
+    """
+    cte = "MATERIALIZED " if materialize else ""
+    ordering = f" ORDER BY {order}" if order else ""
     frame = run_query(
         cur,
         name,
-        f"SELECT *, count(*) OVER () AS _total FROM ({sql}) LIMIT ? OFFSET ?",
+        f"WITH r AS {cte}({sql}) SELECT *, (SELECT count(*) FROM r) AS _total FROM r"
+        f"{ordering} LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )
     total = int(frame["_total"][0]) if frame.height else _count(cur, name, sql, params, offset)

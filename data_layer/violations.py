@@ -76,8 +76,6 @@ def violations(
         .contains(("facility_name", "wdid", "place_city"), facility)
     )
     limit, offset = page_bounds(limit, offset)
-    sql = (
-        f"SELECT * FROM violations_enriched WHERE {where.sql()} "
-        f"ORDER BY {order_by(sort, descending, SORTABLE, ('violation_id',))}"
-    )
-    return paged(cur, "violations", sql, where.params, limit, offset)
+    sql = f"SELECT * FROM violations_enriched WHERE {where.sql()}"
+    order = order_by(sort, descending, SORTABLE, ("violation_id",))
+    return paged(cur, "violations", sql, where.params, limit, offset, order=order)
