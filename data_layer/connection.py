@@ -10,6 +10,8 @@ takes `cursor()` and uses it alone.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import logging
 import threading
 from pathlib import Path
@@ -54,6 +56,8 @@ class StoreConnection:
         self._lock = threading.Lock()
         self._signature: str | None = None
         self._warming: threading.Thread | None = None
+        self._warm_cursor: duckdb.DuckDBPyConnection | None = None
+        atexit.register(self._stop_caching)
         self.versions: dict[str, str] = {}
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -64,14 +68,27 @@ class StoreConnection:
                 if signature != self._signature:
                     self._build_views()
                     self._signature = signature
-                    self._warming = threading.Thread(
-                        target=self._cache_marts, args=(signature,), daemon=True
-                    )
-                    self._warming.start()
+                    self._warming = None
+                    return self._con.cursor()
+        if self._warming is None:
+            self._start_caching(signature)
         return self._con.cursor()
+
+    def _start_caching(self, signature: str) -> None:
+        """Build the in-memory marts in the background, from the second use of a new version on.
+
+        The first query after a publish (a cold start) is not slowed down by the build.
+        """
+        with self._lock:
+            if self._warming is None and self._signature == signature:
+                self._warming = threading.Thread(
+                    target=self._cache_marts, args=(signature,), daemon=True
+                )
+                self._warming.start()
 
     def wait_until_cached(self, timeout: float | None = None) -> bool:
         """Block until the in-memory marts are built (for benchmarks and tests)."""
+        self.cursor().close()
         self.cursor().close()
         if self._warming is not None:
             self._warming.join(timeout)
@@ -79,7 +96,7 @@ class StoreConnection:
 
     def _cache_marts(self, signature: str) -> None:
         """Swap each cached model's view for one over an in-memory copy, in dependency order."""
-        cur = self._con.cursor()
+        cur = self._warm_cursor = self._con.cursor()
         try:
             for name in [m for m in model_order() if m in CACHED_MODELS]:
                 with self._lock:
@@ -88,10 +105,22 @@ class StoreConnection:
                     table = ident(CACHE_PREFIX + name)
                     cur.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {ident(name)}")
                     cur.execute(f"CREATE OR REPLACE VIEW {ident(name)} AS SELECT * FROM {table}")
-        except duckdb.Error:
-            log.exception("caching marts failed; queries keep reading the Parquet views")
+        except duckdb.Error as exc:
+            if self._signature == signature:
+                log.warning("caching marts stopped (%s); queries read the Parquet views", exc)
         finally:
+            self._warm_cursor = None
             cur.close()
+
+    def _stop_caching(self) -> None:
+        """Interrupt a cache build still running (at exit, or on close) and wait for it."""
+        self._signature = None
+        warm = self._warm_cursor
+        if warm is not None:
+            with contextlib.suppress(duckdb.Error):
+                warm.interrupt()
+        if self._warming is not None:
+            self._warming.join()
 
     @property
     def signature(self) -> str:
@@ -121,10 +150,8 @@ class StoreConnection:
         log.info("views built on %s", versions)
 
     def close(self) -> None:
-        with self._lock:
-            self._signature = None
-        if self._warming is not None:
-            self._warming.join()
+        self._stop_caching()
+        atexit.unregister(self._stop_caching)
         self._con.close()
 
 

@@ -101,3 +101,15 @@ def test_new_version_is_seen_without_reopening(
 def test_missing_datasets_give_empty_results_not_errors(tmp_path: Path) -> None:
     page = violations(open_store(tmp_path / "empty").cursor())
     assert page.total == 0 and page.rows.height == 0
+
+
+def test_cached_marts_return_the_same_rows_as_the_parquet_views(tiny_store: Store) -> None:
+    conn = open_store(tiny_store.root)
+    before = violations(conn.cursor(), limit=10_000).rows
+    assert conn.wait_until_cached(timeout=60)
+    cur = conn.cursor()
+    tables = {r[0] for r in cur.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert "cache__violations_enriched" in tables
+    after = violations(cur, limit=10_000).rows
+    assert after.equals(before)
+    conn.close()
