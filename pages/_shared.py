@@ -101,6 +101,8 @@ class K:
     YEAR_FROM = "year_from"
     YEAR_TO = "year_to"
     COLOUR_BY = "colour"
+    EXCEEDING = "exceeding"
+    COMPARE = "compare"
     WDID = "wdid"
     APP_ID = "app_id"
     TAB = "tab"
@@ -442,6 +444,8 @@ def with_evidence(
     dataset: str | None,
     source_id: str | pl.Expr,
     computed: tuple[str, str] | None = None,
+    basis: str | None = None,
+    also: Sequence[str] = (),
 ) -> pl.DataFrame:
     """The frame plus the same `evidence_*` columns on every export.
 
@@ -451,7 +455,9 @@ def with_evidence(
     evidence_nal_table (for computed rows, when `computed` = (nd_rule, nal_version)),
     and evidence_view_url, the link that reproduces the view. `dataset` None reads
     each row's `source_dataset` column; a frame with an `official` column mixes both
-    bases row by row.
+    bases row by row; `basis` names it for rows that carry both kinds of figure.
+    `also` lists other datasets the figures were computed from: their versions and
+    source dates go in evidence_also_versions.
     """
     rows = versions()
     ds = pl.lit(dataset, pl.String) if dataset else pl.col("source_dataset")
@@ -471,12 +477,24 @@ def with_evidence(
         ident.cast(pl.String).alias("evidence_source_id"),
         lookup("version").alias("evidence_dataset_version"),
         lookup("source_modified").alias("evidence_source_date"),
-        pl.when(is_computed)
-        .then(pl.lit("computed screening"))
-        .otherwise(pl.lit("official record"))
-        .alias("evidence_basis"),
+        (
+            pl.lit(basis)
+            if basis
+            else pl.when(is_computed)
+            .then(pl.lit("computed screening"))
+            .otherwise(pl.lit("official record"))
+        ).alias("evidence_basis"),
         pl.when(is_computed).then(pl.lit(nd_rule, pl.String)).alias("evidence_nd_rule"),
         pl.when(is_computed).then(pl.lit(nal, pl.String)).alias("evidence_nal_table"),
+        pl.lit(
+            "; ".join(
+                f"{name} {rows.get(name, {}).get('version')} "
+                f"(source {rows.get(name, {}).get('source_modified')})"
+                for name in also
+            )
+            or None,
+            pl.String,
+        ).alias("evidence_also_versions"),
         pl.lit(view_url()).alias("evidence_view_url"),
     )
 
