@@ -64,6 +64,11 @@ def _stage_sql(ds: Dataset, hmap: HeaderMap) -> str:
     if ds.nd_check:
         problems.append(T.nd_problem_sql(*ds.nd_check))
     raw_names = [_raw(c.name) for c in ds.columns]
+    row_derived = [
+        f"{T.ROW_RULES[d.rule](ident(d.source))} AS {ident(d.name)}"
+        for d in ds.derived
+        if d.rule in T.ROW_RULES
+    ]
     return f"""
 CREATE OR REPLACE TABLE staged_rows AS
 WITH src AS (
@@ -79,7 +84,8 @@ WITH src AS (
 ), checked AS (
     SELECT *,
         nullif(concat_ws('; ', {", ".join(problems)}), '') AS _reason,
-        {T.newline_count_sql(raw_names)} AS _nl
+        {T.newline_count_sql(raw_names)} AS _nl,
+        {", ".join(row_derived) or "NULL AS _no_derived"}
     FROM typed
 )
 SELECT * EXCLUDE ({", ".join(raw_names)}),
@@ -228,12 +234,8 @@ def _derived_sql(ds: Dataset, year: int | None) -> tuple[list[str], list[str]]:
     selects, joins = [], []
     for d in ds.derived:
         src = f"s.{ident(d.source)}"
-        if d.rule == "region_code":
-            expr = T.region_code_sql(src)
-        elif d.rule == "region_from_wdid":
-            expr = T.region_from_wdid_sql(src)
-        elif d.rule == "reporting_year":
-            expr = T.reporting_year_sql(src)
+        if d.rule in T.ROW_RULES:
+            expr = f"s.{ident(d.name)}"
         elif d.rule == "source_year":
             continue
         elif d.rule in ("parameter", "units"):
@@ -251,11 +253,11 @@ def _derived_sql(ds: Dataset, year: int | None) -> tuple[list[str], list[str]]:
 def _define_kept(
     con: duckdb.DuckDBPyConnection, ds: Dataset, hmap: HeaderMap, year: int | None
 ) -> None:
-    """Table `kept`: the rows to publish, with their derived columns (staging is freed after)."""
+    """View `kept`: the rows to publish, with their derived columns."""
     cols = [f"s.{ident(c.name)}" for c in ds.columns] + [f"s.{ident(n)}" for n in hmap.extra]
     derived, joins = _derived_sql(ds, year)
     con.execute(f"""
-CREATE OR REPLACE TABLE kept AS
+CREATE OR REPLACE VIEW kept AS
 SELECT {", ".join(cols + derived)}
 FROM staged s
 LEFT JOIN dups d USING (_row)
@@ -370,9 +372,9 @@ def convert_file(
         )
     _register_vocab(con, ds)
     _define_kept(con, ds, hmap, year)
-    con.execute("DROP VIEW IF EXISTS staged")
+    _write_data(con, ds, data_dir, year, progress)
+    for name in ("kept", "staged"):
+        con.execute(f"DROP VIEW IF EXISTS {name}")
     for name in ("staged_rows", "dups", "csv_bad"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
-    _write_data(con, ds, data_dir, year, progress)
-    con.execute("DROP TABLE IF EXISTS kept")
     return result

@@ -7,6 +7,8 @@ did not parse, which `problem_sql` turns into a reject reason naming the column.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from data_layer.datasets import (
     DATE_FORMATS,
     FALSE_TOKENS,
@@ -87,6 +89,14 @@ def region_from_wdid_sql(expr: str) -> str:
 def reporting_year_sql(expr: str) -> str:
     """The permit's July–June reporting year, labelled by the year it starts in."""
     return f"CASE WHEN month({expr}) >= 7 THEN year({expr}) ELSE year({expr}) - 1 END"
+
+
+#: Derived columns computed row by row while staging (the rest need lookups or grouping).
+ROW_RULES: dict[str, Callable[[str], str]] = {
+    "region_code": region_code_sql,
+    "region_from_wdid": region_from_wdid_sql,
+    "reporting_year": reporting_year_sql,
+}
 
 
 def newline_count_sql(raws: list[str]) -> str:
