@@ -100,7 +100,11 @@ def main() -> None:
         st.sidebar.caption(f"Store: `{settings.store}`")
         has_data = banner(settings)
         if has_data or current.url_path in {pages[p].url_path for p in WITHOUT_DATA if p in pages}:
-            current.run()
+            st.session_state[K.IN_FRAME] = True
+            try:
+                current.run()
+            finally:
+                st.session_state[K.IN_FRAME] = False
     except StormwaterError as exc:  # a known problem: its message names the fix
         log.warning("page stopped: %s", exc)
         st.error(str(exc).splitlines()[0])

@@ -75,6 +75,7 @@ class K:
     """Session-state keys (UI state only). Filter keys double as query-parameter names."""
 
     SETTINGS = "_settings"  # the Settings app.py read this run
+    IN_FRAME = "_in_frame"  # True while app.py is drawing the page
     PAGE = "_page"  # url_path of the page drawn now
     PREVIOUS_PAGE = "_previous_page"  # ... and of the run before
     OPEN_FACILITY = "_open_facility"  # {wdid, app_id} asked for by a table's Open button
@@ -119,12 +120,12 @@ def init_state(settings: Settings, page_path: str) -> None:
 def settings() -> Settings:
     """The settings app.py read this run.
 
-    Missing only when a page ran outside app.py's frame: the first visit after a server
-    start that lands on a page's URL is served by Streamlit's legacy `pages/` folder
-    mode. Declaring the navigation leaves that mode; the rerun then goes through app.py
-    to the same page and query string.
+    A page runs outside app.py's frame only in Streamlit's legacy `pages/` folder mode,
+    which serves the first visit after a server start that lands on a page's URL (and
+    every AppTest run after the first). Declaring the navigation leaves that mode; the
+    rerun then goes through app.py to the same page and query string.
     """
-    if K.SETTINGS not in st.session_state:
+    if not st.session_state.get(K.IN_FRAME):
         paths = [p for entries in NAV.values() for p, *_ in entries if (APP_DIR / p).is_file()]
         st.navigation([st.Page(str(APP_DIR / p)) for p in paths], position="hidden")
         st.rerun()
@@ -154,8 +155,13 @@ def store() -> Store:
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=400, show_spinner="Querying the store…")
-def _cached(name: str, signature: str, args: tuple, kwargs: dict, _call: Callable[[], Any]) -> Any:
+def _cached(name: str, store_key: str, args: tuple, kwargs: dict, _call: Callable[[], Any]) -> Any:
     return _call()
+
+
+def _store_key(conn: StoreConnection) -> str:
+    """The store's root and signature: a publish anywhere changes it."""
+    return f"{conn.store.root}#{conn.signature}"
 
 
 def _name(fn: Callable) -> str:
@@ -168,7 +174,7 @@ def run(fn: Callable, *args: Any, **kwargs: Any) -> Any:
     cur = conn.cursor()
     try:
         return _cached(
-            _name(fn), conn.signature, args, kwargs, _call=lambda: fn(cur, *args, **kwargs)
+            _name(fn), _store_key(conn), args, kwargs, _call=lambda: fn(cur, *args, **kwargs)
         )
     finally:
         cur.close()
@@ -178,7 +184,7 @@ def run_store(fn: Callable, *args: Any, **kwargs: Any) -> Any:
     """`fn(store, *args, **kwargs)` through the cache (status, run log, change sets)."""
     conn = connection()
     return _cached(
-        _name(fn), conn.signature, args, kwargs, _call=lambda: fn(conn.store, *args, **kwargs)
+        _name(fn), _store_key(conn), args, kwargs, _call=lambda: fn(conn.store, *args, **kwargs)
     )
 
 
@@ -302,9 +308,9 @@ def url_select(
     return value
 
 
-def url_text(label: str, key: str, **kw: Any) -> str:
+def url_text(label: str, key: str, where: Any = None, **kw: Any) -> str:
     _seed(key, lambda: st.query_params[key], "", lambda v: isinstance(v, str))
-    value = st.sidebar.text_input(label, key=key, on_change=_to_first_page, **kw)
+    value = (where or st.sidebar).text_input(label, key=key, on_change=_to_first_page, **kw)
     _publish(key, value.strip(), "")
     return value.strip()
 

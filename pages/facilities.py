@@ -206,19 +206,19 @@ wdid, app_id = st.query_params.get(K.WDID), st.query_params.get(K.APP_ID)
 if not (wdid and app_id):
     st.title("Facilities")
     st.caption("Industrial and construction stormwater permittees (SMARTS applications).")
-    text = st.text_input(
+    text = sh.url_text(
         "Search by name, WDID, operator or city",
-        key=K.FACILITY_TEXT,
+        K.FACILITY_TEXT,
+        where=st,
         placeholder="e.g. 4 19I012345, Anadite, Fresno",
     )
-    sh._publish(K.FACILITY_TEXT, text.strip(), "")
-    if not text.strip():
+    if not text:
         st.info("Type a facility name, a WDID, an operator or a city to search.")
         st.stop()
-    found = sh.run(facility_search, text.strip(), limit=100)
+    found = sh.run(facility_search, text, limit=100)
     st.caption(f"{sh.count(found.height)} facilities match (best first, at most 100).")
     if found.height == 0:
-        st.info(f"No facility matches “{text.strip()}” — try part of the name or the WDID.")
+        st.info(f"No facility matches “{text}” — try part of the name or the WDID.")
         st.stop()
     sh.table(
         found,
