@@ -358,7 +358,7 @@ def nd_rule_control(where: Any = None) -> str:
     from data_layer.nal_table import DEFAULT_ND_RULE, ND_RULES
 
     return url_select(
-        "Non-detect rule",
+        "Non-detects in averages",
         ND_RULES,
         K.ND_RULE,
         default=DEFAULT_ND_RULE,
@@ -429,7 +429,14 @@ def table(
         )
         config = {"_open": button, **config}
     shown = [c for c in config if c in frame.columns]
-    st.dataframe(frame, hide_index=True, column_config=config, column_order=shown, height=height)
+    st.dataframe(
+        frame,
+        hide_index=True,
+        column_config=config,
+        column_order=shown,
+        height=height,
+        placeholder="—",
+    )
 
 
 def open_facility(wdid: str, app_id: str, label: str, where: Any = None) -> None:
@@ -589,6 +596,7 @@ def bar(
         title=title,
         labels=labels,
         color_discrete_sequence=[colour] if colour else palette.SEQUENCE,
+        color_discrete_map=palette.BADGE,
     )
     fig.update_layout(**palette.plotly_layout(height=320, legend_title_text=""))
     return fig
@@ -689,20 +697,57 @@ def series_figure(series: pl.DataFrame, averages: pl.DataFrame, title: str, unit
             )
         )
     first = series.row(0, named=True) if series.height else {}
-    for field, label, dash in (
-        ("annual_nal", "annual NAL", "dash"),
-        ("instantaneous_max_nal", "instantaneous NAL", "dot"),
-        ("instantaneous_min_nal", "instantaneous minimum", "dot"),
+    for field, label, dash, side in (
+        ("annual_nal", "annual NAL", "dash", "top left"),
+        ("instantaneous_max_nal", "instantaneous NAL", "dot", "top right"),
+        ("instantaneous_min_nal", "instantaneous minimum", "dot", "bottom right"),
     ):
         if first.get(field) is not None:
             fig.add_hline(
                 y=first[field],
                 line={"color": palette.NAL_LINE, "dash": dash},
                 annotation_text=f"{label} {first[field]:g} {units}",
-                annotation_position="top left",
+                annotation_position=side,
             )
     fig.update_layout(**palette.plotly_layout(height=320, title=title))
     fig.update_yaxes(title=units)
+    return fig
+
+
+def histogram_figure(
+    hist: pl.DataFrame, title: str, units: str, lines: dict[str, float | None]
+) -> Any:
+    """Binned counts as a filled step (log axis when the bins are), with NAL lines."""
+    import plotly.graph_objects as go
+
+    from pages import palette
+
+    log = hist["scale"][0] == "log"
+    x = [*hist["bin_low"], hist["bin_high"][-1]]
+    y = [*hist["n"], hist["n"][-1]]
+    fig = go.Figure(
+        go.Scatter(
+            x=x,
+            y=y,
+            mode="lines",
+            line_shape="hv",
+            fill="tozeroy",
+            name="results",
+            line={"color": palette.KIND["monitoring"]},
+            hovertemplate="from %{x:.4g} " + units + ": %{y} results<extra></extra>",
+        )
+    )
+    for (text, value), side in zip(lines.items(), ("top left", "top right"), strict=False):
+        if value is not None and value > 0:
+            fig.add_vline(
+                x=value,
+                line={"color": palette.NAL_LINE, "dash": "dash"},
+                annotation_text=f"{text} {value:g} {units}",
+                annotation_position=side,
+            )
+    fig.update_layout(**palette.plotly_layout(height=340, title=title, showlegend=False))
+    fig.update_xaxes(type="log" if log else "linear", title=units + (" (log scale)" if log else ""))
+    fig.update_yaxes(title="Results")
     return fig
 
 
@@ -761,10 +806,10 @@ def pin_map(lat: float, lon: float, label: str) -> None:
 
 
 ND_LABELS = {
-    "exclude": "exclude non-detects (permit rule)",
-    "zero": "non-detect = 0",
-    "half_rl": "non-detect = ½ reporting limit",
-    "rl": "non-detect = reporting limit",
+    "exclude": "leave out (permit's rule)",
+    "zero": "count as 0",
+    "half_rl": "count as ½ reporting limit",
+    "rl": "count as reporting limit",
 }
 
 
@@ -774,7 +819,10 @@ def nd_label(rule: str) -> str:
 
 def screening_label(nd_rule: str, nal_version: str | None) -> str:
     """How every computed figure is labelled."""
-    return f"computed screening (rule: {nd_label(nd_rule)}, NAL table {nal_version or 'n/a'})"
+    return (
+        f"computed screening (rule: non-detects {nd_label(nd_rule)}, "
+        f"NAL table {nal_version or 'n/a'})"
+    )
 
 
 def nal_version() -> str:
@@ -809,6 +857,15 @@ def share(x: Any) -> str:
 def reporting_year(y: int) -> str:
     """A July–June reporting year as people write it: 2023–24."""
     return f"{y}–{str(y + 1)[-2:]}"
+
+
+def badges(label: str = "Badges") -> Any:
+    """A table column of coloured labels (a list per row), coloured from the palette."""
+    from pages import palette
+
+    return st.column_config.MultiselectColumn(
+        label, options=list(palette.BADGE), color=list(palette.BADGE.values())
+    )
 
 
 DATE = st.column_config.DateColumn(format="D MMM YYYY")

@@ -89,8 +89,12 @@ by_year.plotly_chart(
 )
 
 rows = page.rows.with_columns(
-    pl.col("enforcement_status").replace(palette.BADGE["status"]).alias("status_badge"),
-    pl.when(pl.col("penalty_derived")).then(pl.lit("derived")).alias("derived"),
+    pl.concat_list(
+        pl.col("enforcement_status"),
+        pl.when(pl.col("penalty_derived")).then(pl.lit("penalty derived")),
+    )
+    .list.drop_nulls()
+    .alias("badges")
 )
 sh.table(
     rows,
@@ -100,11 +104,10 @@ sh.table(
         "facility_name": "Facility",
         "wdid": "WDID",
         "enforcement_type": "Type",
-        "status_badge": "Status",
+        "badges": sh.badges("Status"),
         "assessed": sh.USD | {"label": "Assessed"},
         "received": sh.USD | {"label": "Received"},
         "balance": sh.USD | {"label": "Balance"},
-        "derived": "Penalty",
         "due_date": sh.DATE | {"label": "Due"},
         "county": "County",
         "region": "Region",

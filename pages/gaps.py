@@ -26,10 +26,10 @@ year = sh.url_select(
 region = sh.url_multiselect("Regional Board", opts["regions"], K.REGION)
 nd_rule = sh.nd_rule_control()
 st.caption(
-    "Left: NAL exceedances this product computes — "
-    f"{sh.screening_label(nd_rule, sh.nal_version())}. Right: official SMARTS violations "
-    "and enforcement actions dated in the same July–June year. They are counted apart and "
-    "never added; a year with exceedances and no official record is a gap worth a look, "
+    "NAL exceedances this product computes — "
+    f"{sh.screening_label(nd_rule, sh.nal_version())} — beside the official SMARTS "
+    "violations and enforcement actions dated in the same July–June year. They are counted "
+    "apart and never added; a year with exceedances and no official record is a gap worth a look, "
     "not a finding."
 )
 
@@ -53,9 +53,8 @@ if page.total == 0:
     st.stop()
 
 rows = page.rows.with_columns(
-    pl.when(pl.col("no_official_response"))
-    .then(pl.lit("🟧 no official response"))
-    .otherwise(pl.lit("responded"))
+    pl.concat_list(pl.when(pl.col("no_official_response")).then(pl.lit("no official response")))
+    .list.drop_nulls()
     .alias("response"),
     pl.col("reporting_year").map_elements(sh.reporting_year, return_dtype=pl.String).alias("ry"),
 )
@@ -67,7 +66,7 @@ sh.table(
         "facility_name": "Facility",
         "wdid": "WDID",
         "ry": "Reporting year",
-        "response": "Official response",
+        "response": sh.badges("Official response"),
         "computed_exceedances": sh.INT | {"label": "Exceedances (computed)"},
         "parameters_exceeded": st.column_config.ListColumn("Parameters (computed)"),
         "exceedance_years_to_date": sh.INT | {"label": "Years with exceedances so far"},

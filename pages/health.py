@@ -76,7 +76,9 @@ else:
         },
     )
     rejects = sh.run_store(rejects_by_refresh).drop_nulls("reject_share")
-    if rejects.height:
+    if rejects.height and not rejects["rejects"].sum():
+        st.caption("No refresh has rejected a row.")
+    elif rejects.height:
         fig = px.line(
             rejects,
             x="finished_at",
@@ -87,7 +89,7 @@ else:
             title="Share of rows rejected per refresh",
             color_discrete_sequence=palette.SEQUENCE,
         )
-        fig.update_yaxes(tickformat=".1%")
+        fig.update_yaxes(tickformat=".1%", rangemode="tozero")
         fig.update_layout(**palette.plotly_layout(height=300))
         st.plotly_chart(fig, key="rejects")
 
@@ -101,9 +103,9 @@ left.metric(
     f"{coords['outside_california']:,} fall outside California.",
 )
 matched = match_rate()
-right.metric(
-    "Linked to an eSMR facility", sh.share(matched["rate"]), help=matched.get("note") or ""
-)
+right.metric("Linked to an eSMR facility", sh.share(matched["rate"]))
+if matched.get("note"):
+    right.caption(f"eSMR links: {matched['note']}.")
 nulls = sh.run(null_shares)
 left.markdown("**Empty critical fields**")
 left.dataframe(

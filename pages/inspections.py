@@ -90,13 +90,12 @@ by_year.plotly_chart(
 )
 
 rows = page.rows.with_columns(
-    pl.when(pl.col("violations_found") > 0)
-    .then(pl.format("🟥 {}", pl.col("violations_found")))
-    .otherwise(pl.lit("—"))
-    .alias("found_badge"),
-    pl.col("follow_up_required")
-    .replace_strict({True: "yes", False: "no"}, default=None, return_dtype=pl.String)
-    .alias("follow_up"),
+    pl.concat_list(
+        pl.when(pl.col("violations_found") > 0).then(pl.lit("violations found")),
+        pl.when(pl.col("follow_up_required")).then(pl.lit("follow-up")),
+    )
+    .list.drop_nulls()
+    .alias("badges")
 )
 sh.table(
     rows,
@@ -107,8 +106,8 @@ sh.table(
         "wdid": "WDID",
         "inspection_purpose": "Purpose",
         "inspector_type": "Inspector",
-        "found_badge": "Violations found",
-        "follow_up": "Follow-up",
+        "violations_found": sh.INT | {"label": "Violations found"},
+        "badges": sh.badges("Outcome"),
         "virtual_inspection": st.column_config.CheckboxColumn("Virtual"),
         "county": "County",
         "region": "Region",

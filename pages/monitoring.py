@@ -44,7 +44,17 @@ by_region = sh.run(
     region=None if region == "all" else region,
 )
 years = sorted(by_region["reporting_year"].unique().to_list(), reverse=True) or [2020]
-year = sh.url_select("Reporting year (July–June)", years, K.YEAR, format_func=sh.reporting_year)
+first = sh.url_select(
+    "Trend from (July–June)", sorted(years), K.YEAR_FROM, format_func=sh.reporting_year
+)
+complete = [y for y in years if dt.date(y + 1, 7, 1) <= dt.date.today()] or years
+year = sh.url_select(
+    "… to, and the year shown",
+    [y for y in years if y >= first],
+    K.YEAR_TO,
+    default=max(y for y in complete if y >= first) if max(complete) >= first else None,
+    format_func=sh.reporting_year,
+)
 left, right = st.columns([2, 3], vertical_alignment="bottom")
 nd_rule = sh.nd_rule_control(where=left)
 label = sh.screening_label(nd_rule, nal_table.version)
@@ -79,34 +89,17 @@ hist = sh.run(distribution, year=year, region=where, bins=30, **scoped)
 if hist.height == 0:
     hist_col.info(f"No {parameter} results in {sh.reporting_year(year)} for this scope.")
 else:
-    fig = px.bar(
-        hist,
-        x="bin_low",
-        y="n",
-        labels={"bin_low": units, "n": "Results"},
-        title=f"Distribution, {sh.reporting_year(year)} ({nd_rule} rule)",
-        color_discrete_sequence=[palette.KIND["monitoring"]],
+    lines = {"annual NAL": nal.annual_nal, "instantaneous NAL": nal.instantaneous_max_nal}
+    fig = sh.histogram_figure(
+        hist, f"Distribution, {sh.reporting_year(year)} ({nd_rule} rule)", units, lines
     )
-    if hist["scale"][0] == "log":
-        fig.update_xaxes(type="log")
-    for value, text in (
-        (nal.annual_nal, "annual NAL"),
-        (nal.instantaneous_max_nal, "instantaneous NAL"),
-    ):
-        if value is not None:
-            fig.add_vline(
-                x=value,
-                line={"color": palette.NAL_LINE, "dash": "dash"},
-                annotation_text=f"{text} {value:g} {units}",
-            )
-    fig.update_layout(**palette.plotly_layout(height=340, bargap=0.05))
     hist_col.plotly_chart(fig, key="hist")
 
 trend = sh.run(
     statewide_summary,
     parameter=parameter,
-    year_from=min(years),
-    year_to=max(years),
+    year_from=first,
+    year_to=year,
     region=where,
     nd_rule=nd_rule,
 )

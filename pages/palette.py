@@ -42,18 +42,22 @@ MAP_SCALE: tuple[tuple[int, int, int], ...] = (
 #: Map points with nothing to show (no violations / no exceedances), RGB.
 MAP_NONE = (160, 170, 180)
 
-#: Emoji badges for the record tables (Streamlit renders them in any cell).
+#: Badge labels in the record tables and their colours (status, priority, seriousness).
 BADGE = {
-    "serious": "🔴 serious",
-    "priority": {"1": "🟥 1 major", "2": "🟧 2 moderate", "3": "🟨 3 minor"},
-    "status": {
-        "Violation": "🟥 Violation",
-        "Potential": "🟨 Potential",
-        "Dismissed": "⬜ Dismissed",
-        "Active": "🟧 Active",
-        "Historical": "⬜ Historical",
-        "Withdrawn": "⬜ Withdrawn",
-    },
+    "Violation": "#D55E00",
+    "Potential": "#E69F00",
+    "Dismissed": "#9AA5B1",
+    "Active": "#CC79A7",
+    "Historical": "#9AA5B1",
+    "Withdrawn": "#CBD2D9",
+    "serious": "#B91C1C",
+    "priority 1": "#D55E00",
+    "priority 2": "#E69F00",
+    "priority 3": "#56B4E9",
+    "violations found": "#D55E00",
+    "follow-up": "#E69F00",
+    "penalty derived": "#9AA5B1",
+    "no official response": "#E69F00",
 }
 
 #: ERA level colours (computed screening).

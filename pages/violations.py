@@ -80,26 +80,26 @@ by_year.plotly_chart(
 )
 
 
-def badges(frame: pl.DataFrame) -> pl.DataFrame:
-    b = palette.BADGE
-    return frame.with_columns(
-        pl.when(pl.col("serious_violation")).then(pl.lit(b["serious"])).alias("serious_badge"),
-        pl.col("violation_priority").replace(b["priority"]).alias("priority_badge"),
-        pl.col("violation_status").replace(b["status"]).alias("status_badge"),
+rows = page.rows.with_columns(
+    pl.concat_list(
+        pl.col("violation_status"),
+        pl.when(pl.col("violation_priority").is_in(["1", "2", "3"])).then(
+            pl.format("priority {}", pl.col("violation_priority"))
+        ),
+        pl.when(pl.col("serious_violation")).then(pl.lit("serious")),
     )
-
-
+    .list.drop_nulls()
+    .alias("badges")
+)
 sh.table(
-    badges(page.rows),
+    rows,
     key="violations",
     column_config={
         "occurrence_date": sh.DATE | {"label": "Occurred"},
         "facility_name": "Facility",
         "wdid": "WDID",
         "violation_type": "Type",
-        "status_badge": "Status",
-        "priority_badge": "Priority",
-        "serious_badge": "Serious",
+        "badges": sh.badges("Status, priority"),
         "violation_source": "Source",
         "county": "County",
         "region": "Region",
@@ -111,5 +111,5 @@ sh.pager(page.total)
 
 st.subheader("Export")
 sh.export_buttons(
-    sh.with_evidence(everything, {"violations": "violation_id"}), "violations", "export"
+    sh.with_evidence(everything, "violations", "violation_id"), "violations", "export"
 )
