@@ -303,6 +303,8 @@ def url_select(
     by_text = {str(o): o for o in opts}
     default = opts[0] if default is None and opts else default
     _seed(key, lambda: by_text[st.query_params[key]], default, lambda v: v in opts, sticky)
+    if sticky:  # kept for the session, across pages that do not draw it
+        kw["persist_state"] = "session"
     value = (where or st.sidebar).selectbox(label, opts, key=key, on_change=_to_first_page, **kw)
     _publish(key, value, default)
     return value

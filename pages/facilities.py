@@ -100,7 +100,13 @@ def overview(profile: dict) -> None:
                 st.warning("These coordinates fall outside California — likely a data error.")
 
 
-def era(wdid: str, app_id: str, nd_rule: str) -> None:
+def era(wdid: str, app_id: str, nd_rule: str, family: str) -> None:
+    if family != "Industrial":
+        st.info(
+            "Exceedance Response Action levels apply to Industrial General Permit "
+            "facilities; this is a construction site."
+        )
+        return
     levels = sh.run(era_levels, wdid, app_id, nd_rule=nd_rule)
     st.caption(
         sh.screening_label(nd_rule, sh.nal_version()) + ". Level 1 starts on July 1 "
@@ -267,7 +273,7 @@ if tabs["Overview"].open:
         overview(profile)
 if tabs["ERA levels"].open:
     with tabs["ERA levels"]:
-        era(wdid, app_id, nd_rule)
+        era(wdid, app_id, nd_rule, profile["permit_family"])
 if tabs["Compliance timeline"].open:
     with tabs["Compliance timeline"]:
         timeline(wdid, app_id, nd_rule)

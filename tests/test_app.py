@@ -105,6 +105,20 @@ def test_a_shared_url_reproduces_the_filtered_view(
     assert at.selectbox(key="serious").value == "yes"
 
 
+def test_non_detect_rule_follows_the_analyst_across_screening_pages(
+    tiny_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = visit(start(tiny_store.root, monkeypatch), "pages/gaps.py")
+    at.selectbox(key="nd").set_value("half_rl").run()
+    assert at.query_params["nd"] == "half_rl"
+    assert any("½ reporting limit" in c.value for c in at.caption)
+    visit(at, "pages/violations.py")
+    assert "nd" not in at.query_params
+    visit(at, "pages/map.py")
+    assert at.selectbox(key="nd").value == "half_rl"
+    assert at.query_params["nd"] == "half_rl"
+
+
 def test_inspection_and_enforcement_filters_change_the_results(
     tiny_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
