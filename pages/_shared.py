@@ -415,8 +415,10 @@ def table(
     column_config: dict | None = None,
     facility: bool = True,
     height: int | str = "auto",
+    every_column: bool = False,
 ) -> None:
-    """A read-only table; with `facility`, an Open button per row leads to the facility page."""
+    """A read-only table of the configured columns (`every_column`: the others after them);
+    with `facility`, an Open button per row leads to the facility page."""
     config = dict(column_config or {})
     if facility and {"wdid", "app_id"} <= set(frame.columns) and frame.height:
         ids = list(zip(frame["wdid"].to_list(), frame["app_id"].to_list(), strict=True))
@@ -431,6 +433,8 @@ def table(
         )
         config = {"_open": button, **config}
     shown = [c for c in config if c in frame.columns]
+    if every_column:
+        shown += [c for c in frame.columns if c not in config]
     st.dataframe(
         frame,
         hide_index=True,

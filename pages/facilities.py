@@ -342,7 +342,7 @@ if tabs["Records"].open:
                 "report_id",
                 {
                     "first_sample_date": sh.DATE | {"label": "First sample"},
-                    "reporting_year": "Reporting year",
+                    "reporting_year": st.column_config.NumberColumn("Reporting year", format="%d"),
                     "event_type": "Event",
                     "samples": sh.INT | {"label": "Samples"},
                     "results": sh.INT | {"label": "Results"},
@@ -358,7 +358,9 @@ if tabs["Records"].open:
             if rows.height == 0:
                 st.caption(f"No {title.lower()} on record for this facility.")
                 continue
-            sh.table(rows, key=f"raw_{id_col}", column_config=config, facility=False)
+            sh.table(
+                rows, key=f"raw_{id_col}", column_config=config, facility=False, every_column=True
+            )
             sh.export_buttons(
                 sh.with_evidence(rows, dataset, id_col),
                 f"{wdid}_{title}".replace(" ", "_").lower(),

@@ -69,6 +69,17 @@ st.dataframe(
 if published:
     st.subheader("What the last refresh changed")
     changes = sh.run_store(changes_summary).filter(pl.col("version").is_not_null())
+    added = dict(zip(changes["dataset"], changes["added"], strict=True))
+    news = [
+        ("violations", "New violations", "pages/violations.py"),
+        ("enforcement_actions", "New enforcement actions", "pages/enforcement.py"),
+        ("inspections", "New inspections", "pages/inspections.py"),
+    ]
+    cols = st.columns(len(news))
+    for col, (dataset, label, path) in zip(cols, news, strict=True):
+        if sh.page_enabled(path) and dataset in added:
+            col.metric(label, sh.count(added[dataset]))
+            col.page_link(path, label=f"See {sh.page_title(path).lower()}", icon=":material/east:")
     st.dataframe(
         changes.select("dataset", "published_at", "rows", "added", "changed", "removed"),
         hide_index=True,
