@@ -6,6 +6,12 @@ handing out a cursor the connection checks the store's signature (the CURRENT
 pointers); after a publish it rebuilds the views, so a running app sees new data
 without a restart. DuckDB connections are not shared across threads: each caller
 takes `cursor()` and uses it alone.
+
+Two kinds of in-memory copy are built in the background once a version is in use:
+entity marts (`CACHED_MODELS`), whose views are swapped to read the copy, and marts
+that depend on the NAL table bound to a cursor (`DEFAULT_NAL_MODELS`), computed once
+with the shipped table into a compressed in-memory database; query functions read
+those through `default_nal_relation` when no other table is asked for.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import duckdb
 
 from data_layer.datasets import DATASETS, Dataset
 from data_layer.identifiers import ident, literal_list
+from data_layer.nal_table import bind_rules
 from data_layer.sql_files import model_order, render
 from data_layer.store import Store, store_at
 
@@ -34,7 +41,8 @@ def staging_view(ds: Dataset) -> str:
 
 #: Entity-grain marts (tens of thousands of rows) copied into memory once their views
 #: exist, so page queries stop re-joining Parquet; they are rebuilt after each publish.
-#: Sample-grain models and those that depend on per-cursor rules stay plain views.
+#: Sample-grain models stay plain views, and so do those that depend on per-cursor rules
+#: (a few are also copied as computed with the shipped NAL table: `DEFAULT_NAL_MODELS`).
 CACHED_MODELS: tuple[str, ...] = (
     "int_facilities_unified",
     "facility_summary",
@@ -45,6 +53,30 @@ CACHED_MODELS: tuple[str, ...] = (
 )
 CACHE_PREFIX = "cache__"
 
+#: Marts that depend on the per-cursor NAL table, copied once per version as computed
+#: with the shipped table (`nal_table.load_nal_table`), each with the columns its page
+#: queries filter on, by which the copy is sorted so a query reads few row groups. The
+#: copies live in an attached in-memory database with compression (hundreds of MB as
+#: rows, tens compressed) and are built one partition year at a time, each year
+#: compressed before the next, so a build never holds all the rows uncompressed.
+DEFAULT_NAL_MODELS: dict[str, tuple[str, ...]] = {
+    "exceedances_annual": ("reporting_year", "nd_rule"),
+    "exceedance_summary_by_region": ("parameter", "reporting_year", "nd_rule"),
+}
+DEFAULT_NAL_DB = "default_nal"
+
+
+def default_nal_relation(name: str) -> str:
+    """Model `name` under the shipped NAL table: its in-memory copy, or the live view until built.
+
+    Either way the rows are those of `name` on a cursor bound with `bind_rules(cur)`.
+    """
+    return f"{ident(DEFAULT_NAL_DB)}.{ident(name)}"
+
+
+def _default_nal_copy(name: str) -> str:
+    return f"{ident(DEFAULT_NAL_DB)}.{ident(CACHE_PREFIX + name)}"
+
 
 class StoreConnection:
     """The store opened for reading: thread-safe to share, one cursor per caller."""
@@ -53,6 +85,8 @@ class StoreConnection:
         self.store = store
         self._con = duckdb.connect(":memory:", config={"memory_limit": memory_limit})
         self._con.execute("SET parquet_metadata_cache = true")
+        self._con.execute(f"ATTACH ':memory:' AS {ident(DEFAULT_NAL_DB)} (COMPRESS)")
+        self._catalog = self._con.execute("SELECT current_database()").fetchall()[0][0]
         self._lock = threading.Lock()
         self._signature: str | None = None
         self._warming: threading.Thread | None = None
@@ -95,7 +129,10 @@ class StoreConnection:
         return self._warming is None or not self._warming.is_alive()
 
     def _cache_marts(self, signature: str) -> None:
-        """Swap each cached model's view for one over an in-memory copy, in dependency order."""
+        """Swap each cached model's view for one over an in-memory copy, in dependency order.
+
+        Then copy the `DEFAULT_NAL_MODELS` as computed with the shipped NAL table.
+        """
         cur = self._warm_cursor = self._con.cursor()
         try:
             for name in [m for m in model_order() if m in CACHED_MODELS]:
@@ -105,12 +142,53 @@ class StoreConnection:
                     table = ident(CACHE_PREFIX + name)
                     cur.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {ident(name)}")
                     cur.execute(f"CREATE OR REPLACE VIEW {ident(name)} AS SELECT * FROM {table}")
+            bind_rules(cur)
+            for name, order in DEFAULT_NAL_MODELS.items():
+                if not self._copy_default_nal_model(cur, signature, name, order):
+                    return
         except duckdb.Error as exc:
             if self._signature == signature:
                 log.warning("caching marts stopped (%s); queries read the Parquet views", exc)
         finally:
             self._warm_cursor = None
             cur.close()
+
+    def _copy_default_nal_model(
+        self, cur: duckdb.DuckDBPyConnection, signature: str, name: str, order: tuple[str, ...]
+    ) -> bool:
+        """Copy model `name` as `cur` computes it, then point its relation at the copy.
+
+        One partition year at a time, each compressed by a checkpoint (FORCE waits for
+        readers of the copies) before the next. False when a publish made it stale.
+        """
+        table, live = _default_nal_copy(name), self._live(name)
+        keys = ", ".join(ident(c) for c in order)
+        with self._lock:
+            if self._signature != signature:
+                return False
+            cur.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {live} LIMIT 0")
+        years = cur.execute(f"SELECT DISTINCT partition_year FROM {live} ORDER BY 1").fetchall()
+        for (year,) in years:
+            with self._lock:
+                if self._signature != signature:
+                    return False
+                cur.execute(
+                    f"INSERT INTO {table} SELECT * FROM {live}"
+                    f" WHERE partition_year IS NOT DISTINCT FROM ? ORDER BY {keys}",
+                    [year],
+                )
+                cur.execute(f"FORCE CHECKPOINT {ident(DEFAULT_NAL_DB)}")
+        with self._lock:
+            if self._signature != signature:
+                return False
+            cur.execute(
+                f"CREATE OR REPLACE VIEW {default_nal_relation(name)} AS SELECT * FROM {table}"
+            )
+        return True
+
+    def _live(self, name: str) -> str:
+        """Model `name` in the main database (named in full: it is read from another one)."""
+        return f"{ident(self._catalog)}.main.{ident(name)}"
 
     def _stop_caching(self) -> None:
         """Interrupt a cache build still running (at exit, or on close) and wait for it."""
@@ -146,6 +224,12 @@ class StoreConnection:
             self._con.execute(f"CREATE OR REPLACE VIEW {ident(name)} AS {render(name)}")
         for name in CACHED_MODELS:
             self._con.execute(f"DROP TABLE IF EXISTS {ident(CACHE_PREFIX + name)}")
+        for name in DEFAULT_NAL_MODELS:
+            self._con.execute(
+                f"CREATE OR REPLACE VIEW {default_nal_relation(name)}"
+                f" AS SELECT * FROM {self._live(name)}"
+            )
+            self._con.execute(f"DROP TABLE IF EXISTS {_default_nal_copy(name)}")
         self.versions = versions
         log.info("views built on %s", versions)
 
