@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.measure import measure_code
+from bench.pages import page_benchmarks
 from bench.queries import query_benchmarks
 from data_layer.settings import Settings
 
@@ -128,7 +129,7 @@ def _rows(store: Path) -> int:
     return total
 
 
-BENCHMARKS = {"refresh": refresh_benchmarks, "queries": query_benchmarks}
+BENCHMARKS = {"refresh": refresh_benchmarks, "queries": query_benchmarks, "pages": page_benchmarks}
 
 
 def run_benchmarks(
