@@ -1,0 +1,1 @@
+"""Linking SMARTS facilities to eSMR facilities: scoring, decisions, the current link set."""
