@@ -10,6 +10,7 @@ from data_layer.settings import Settings
 from data_layer.store import Store, store_at
 from loaders.demo_source import write_demo_source
 from loaders.refresh import RefreshOptions, refresh
+from tests.pg import make_pg_database, pg_server, pg_url  # noqa: F401  (shared fixtures)
 
 TINY_SCALE = 0.002
 ESMR_YEARS = (2023, 2024)
