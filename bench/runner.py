@@ -67,7 +67,13 @@ def ensure_source(workdir: Path, scale: float, settings: Settings) -> tuple[Path
         return source, None
     shutil.rmtree(source, ignore_errors=True)
     start = time.perf_counter()
-    write_demo_source(source, scale=scale, seed=42, esmr_years=settings.esmr_years)
+    write_demo_source(
+        source,
+        scale=scale,
+        seed=42,
+        reference=settings.reference if settings.reference.is_dir() else None,
+        esmr_years=settings.esmr_years,
+    )
     return source, time.perf_counter() - start
 
 
