@@ -15,6 +15,9 @@ from pages import _shared as sh
 from pages import palette
 from pages._shared import K
 
+#: Rows of the no-coordinates table sent to the browser; the export holds every one.
+NO_COORDS_SHOWN = 500
+
 st.title("Facility map")
 opts = sh.options()
 colour_by = {
@@ -65,30 +68,25 @@ if located.height == 0:
     st.stop()
 
 top = max(1, int(located[metric].max() or 0))
-drawn = located.with_columns(
-    pl.col(metric)
-    .map_elements(lambda v: palette.map_colour(v, top), return_dtype=pl.List(pl.Int64))
-    .alias("colour"),
-    (1500 + 6000 * (pl.col(metric) / top).sqrt()).alias("radius"),
-).sort(metric)
+drawn = located.sort(metric).select(
+    "wdid",
+    "app_id",
+    "display_name",
+    pl.col("latitude").round(5),
+    pl.col("longitude").round(5),
+    *palette.map_colour(pl.col(metric), top),
+    (1500 + 6000 * (pl.col(metric) / top).sqrt()).round().cast(pl.Int32).alias("radius"),
+    "violations",
+    "exceedances",
+    "status_group",
+    "permit_family",
+)
 layer = pdk.Layer(
     "ScatterplotLayer",
-    data=drawn.select(
-        "wdid",
-        "app_id",
-        "display_name",
-        "latitude",
-        "longitude",
-        "colour",
-        "radius",
-        "violations",
-        "exceedances",
-        "status_group",
-        "permit_family",
-    ).to_dicts(),
+    data=drawn.to_dicts(),
     id="facilities",
     get_position="[longitude, latitude]",
-    get_fill_color="colour",
+    get_fill_color="[r, g, b, a]",
     get_radius="radius",
     radius_min_pixels=3,
     radius_max_pixels=16,
@@ -119,8 +117,16 @@ else:
 
 st.caption(f"Colour scale: grey = none, blue → red = 1 to {top:,} per facility ({label}).")
 with st.expander(f"Facilities without coordinates ({missing:,})"):
+    unplaced = points.filter(~pl.col("has_coordinates")).sort(
+        "violations", "exceedances", descending=True
+    )
+    if unplaced.height > NO_COORDS_SHOWN:
+        st.caption(
+            f"The {NO_COORDS_SHOWN:,} with the most violations and exceedances; "
+            f"the export below lists all {unplaced.height:,}."
+        )
     sh.table(
-        points.filter(~pl.col("has_coordinates")),
+        unplaced.head(NO_COORDS_SHOWN),
         key="no_coordinates",
         column_config={
             "display_name": "Facility",
