@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -20,28 +19,27 @@ from data_layer.datasets import DATASET_NAMES
 from data_layer.errors import StormwaterError
 from data_layer.settings import Settings
 from data_layer.store import Store, store_at
+from ops.exit_codes import ExitCode, code_for_error, describe
+from ops.log_format import configure_logging
+
+if TYPE_CHECKING:
+    from loaders.refresh import RefreshOptions
+    from ops.nightly import Report
 
 log = logging.getLogger("cli")
 
 
-def _configure_logging(verbose: bool) -> None:
-    """Plain lines on stderr; JSON-friendly enough for cron mail and journald."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-
-
 def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn the product's named errors into one line on stderr and exit code 1."""
+    """Turn the product's named errors into one line on stderr and their exit code (mostly 1)."""
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except StormwaterError as exc:
-            raise click.ClickException(str(exc)) from exc
+            error = click.ClickException(str(exc))
+            error.exit_code = code_for_error(exc)
+            raise error from exc
 
     return wrapper
 
@@ -55,8 +53,11 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     Configuration comes from environment variables (see README); the store lives in
     $STORMWATER_STORE (default ./parquet_store).
     """
-    _configure_logging(verbose)
-    ctx.obj = Settings.from_env()
+    try:
+        ctx.obj = Settings.from_env()
+    except ValueError as exc:
+        raise click.ClickException(f"configuration: {exc}") from exc
+    configure_logging(verbose, ctx.obj.log_format)
 
 
 def _store(ctx: click.Context) -> Store:
@@ -98,20 +99,58 @@ def demo_source(ctx: click.Context, out: Path, scale: float, seed: int) -> None:
         click.echo(f"{name}\t{rows:,} rows")
 
 
-@cli.command()
-@click.option(
+def _refresh_options(
+    settings: Settings, source: str | None, datasets: tuple[str, ...], force: bool
+) -> RefreshOptions:
+    from loaders.refresh import RefreshOptions
+
+    return RefreshOptions(
+        source=source or settings.ckan_url,
+        datasets=list(datasets),
+        force=force,
+        esmr_years=settings.esmr_years,
+        reject_threshold=settings.reject_threshold,
+        memory_limit=settings.memory_limit,
+    )
+
+
+def _finish(ctx: click.Context, report: Report) -> None:
+    """Alert if the run calls for it, say why it failed in one line, exit with its code."""
+    from ops.alerts import AlertConfig, notify
+
+    notify(AlertConfig.from_settings(ctx.obj), report)
+    failed = report.failed_step
+    if failed is not None:
+        click.echo(f"Error: {' '.join((failed.error or failed.summary).split())}", err=True)
+    if report.code != ExitCode.UPDATED:
+        ctx.exit(int(report.code))
+
+
+#: The exit-code table under the help of the unattended commands (kept as typed: \b).
+EXIT_CODES_HELP = "\b\nExit codes:\n" + describe()
+
+
+_SOURCE_OPTION = click.option(
     "--source",
     default=None,
     help="A directory of exports, or a CKAN base URL (default $STORMWATER_CKAN_URL).",
 )
-@click.option(
+_DATASET_OPTION = click.option(
     "--dataset",
     "datasets",
     multiple=True,
     type=click.Choice(DATASET_NAMES),
     help="Only this dataset (repeatable). Default: all.",
 )
-@click.option("--force", is_flag=True, help="Reload even if the source is unchanged.")
+_FORCE_OPTION = click.option(
+    "--force", is_flag=True, help="Reload even if the source is unchanged."
+)
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@_SOURCE_OPTION
+@_DATASET_OPTION
+@_FORCE_OPTION
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per dataset on stdout.")
 @click.pass_context
 @friendly_errors
@@ -121,37 +160,64 @@ def refresh(
     """Discover, download, validate and publish datasets into the store.
 
     Unchanged sources are skipped unless --force; a dataset that fails keeps serving its
-    previous version. Holds a lock: a second concurrent refresh exits at once.
+    previous version. Holds a lock: a second concurrent refresh exits at once. The exit code
+    tells a scheduler what happened (below); failures send an alert when one is configured.
 
     Example: python cli.py refresh --source demo_source --dataset violations
     """
-    from loaders.refresh import FAILED, RefreshOptions
-    from loaders.refresh import refresh as run_refresh
+    from ops.nightly import Report
+    from ops.steps import refresh_step
+
+    step = refresh_step(_store(ctx), _refresh_options(ctx.obj, source, datasets, force))
+    for out in step.details:
+        if as_json:
+            click.echo(json.dumps(out, default=str))
+            continue
+        line = f"{out['dataset']}: {out['outcome']}"
+        if out["error"] is None:
+            line += (
+                f" (version {out['version']}, {out['rows_out']:,} rows, {out['rejects']:,} rejects)"
+            )
+        click.echo(line if out["error"] is None else f"{line} — {out['error']}")
+    _finish(ctx, Report("refresh", [step]))
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@_SOURCE_OPTION
+@_FORCE_OPTION
+@click.option(
+    "--pg", "pg_url", default=None, help="PostgreSQL URL to sync to (default $STORMWATER_PG_URL)."
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per step on stdout.")
+@click.pass_context
+@friendly_errors
+def nightly(
+    ctx: click.Context, source: str | None, force: bool, pg_url: str | None, as_json: bool
+) -> None:
+    """Run the scheduled chain: refresh, then match, then sync to PostgreSQL.
+
+    Matching runs when ENABLE_FACILITY_MATCHING is on, sync when a PostgreSQL URL is set; the
+    chain stops at the first failed step, leaving store and databases consistent. Prints one
+    line (or JSON object) per step, alerts on failure, and exits with the refresh's codes.
+
+    Example: python cli.py nightly --source demo_source
+    """
+    from ops.nightly import NightlyPlan, run_nightly
 
     settings: Settings = ctx.obj
-    options = RefreshOptions(
-        source=source or settings.ckan_url,
-        datasets=list(datasets),
-        force=force,
-        esmr_years=settings.esmr_years,
-        reject_threshold=settings.reject_threshold,
-        memory_limit=settings.memory_limit,
+    plan = NightlyPlan(
+        refresh=_refresh_options(settings, source, (), force),
+        match=settings.flags.get("ENABLE_FACILITY_MATCHING", True),
+        pg_url=pg_url or settings.pg_url,
     )
-    outcomes = run_refresh(_store(ctx), options)
-    for out in outcomes:
-        if as_json:
-            click.echo(json.dumps(out.__dict__, default=str))
-        else:
-            line = f"{out.dataset}: {out.outcome}"
-            if out.outcome != FAILED:
-                line += f" (version {out.version}, {out.rows_out:,} rows, {out.rejects:,} rejects)"
-            click.echo(line if out.error is None else f"{line} — {out.error}")
-    failed = [o for o in outcomes if o.outcome == FAILED]
-    if failed:
-        raise click.ClickException(
-            f"{len(failed)} of {len(outcomes)} datasets failed: "
-            + ", ".join(o.dataset for o in failed)
-        )
+    report = run_nightly(
+        _store(ctx),
+        plan,
+        on_step=lambda step: click.echo(
+            json.dumps(step.record(), default=str) if as_json else step.line()
+        ),
+    )
+    _finish(ctx, report)
 
 
 @cli.command()
@@ -239,6 +305,50 @@ def bench(
                 f"{result['name']:<44} {result['value']:>12} {result['unit']:<6}"
                 f" baseline {base:>10}  ratio {ratio}"
             )
+
+
+@cli.command("hash-password")
+@friendly_errors
+def hash_password() -> None:
+    """Print a salted hash of a reviewer's password, to configure who may decide matches.
+
+    Put `name:HASH` in $STORMWATER_REVIEWERS (comma-separated) or `name = "HASH"` under
+    `[reviewers]` in .streamlit/secrets.toml. Asks twice; the password is never stored.
+
+    Example: python cli.py hash-password
+    """
+    from matching.auth import hash_password as make_hash
+
+    password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    click.echo(make_hash(password))
+
+
+@cli.command()
+@click.option(
+    "--out",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV file to write (default: stdout).",
+)
+@click.pass_context
+@friendly_errors
+def links(ctx: click.Context, out: Path | None) -> None:
+    """Write the current SMARTS ↔ eSMR link set as CSV.
+
+    Columns wdid,app_id,facility_place_id,method,score,status (method auto/manual,
+    status linked/queued/rejected), derived from the last match run and every decision.
+
+    Example: python cli.py links --out links.csv
+    """
+    from matching.links import export_links
+    from matching.state import open_state
+
+    frame = export_links(open_state(ctx.obj.state_url))
+    if out is None:
+        click.echo(frame.write_csv(), nl=False)
+    else:
+        frame.write_csv(out)
+        click.echo(f"{frame.height:,} links written to {out}")
 
 
 if __name__ == "__main__":

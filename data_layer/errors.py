@@ -25,6 +25,10 @@ class RefreshLocked(StormwaterError):
     """Another refresh holds the store's lock."""
 
 
+class LockUnavailable(StormwaterError):
+    """The lock file cannot be opened, or its filesystem does not support file locks."""
+
+
 class StoreMissing(StormwaterError):
     """No published version of a dataset exists yet."""
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_CKAN_URL = "https://data.ca.gov"
+#: Values of STORMWATER_LOG_FORMAT: JSON lines unless stderr is a terminal, or always one kind.
+LOG_FORMATS: tuple[str, ...] = ("auto", "json", "text")
 FEATURE_FLAGS: tuple[str, ...] = (
     "ENABLE_SMARTS_VIOLATIONS",
     "ENABLE_ENFORCEMENT_TRACKING",
@@ -24,8 +26,16 @@ _FALSE = {"0", "false", "no", "off"}
 _DEFAULT_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 
 
-def _flag(env: Mapping[str, str], name: str) -> bool:
-    return env.get(name, "1").strip().lower() not in _FALSE
+def _flag(env: Mapping[str, str], name: str, default: str = "1") -> bool:
+    return env.get(name, default).strip().lower() not in _FALSE
+
+
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    """One of `allowed` (the first is the default); ValueError naming the variable otherwise."""
+    value = env.get(name, "").strip().lower() or allowed[0]
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
 
 
 def _esmr_years(env: Mapping[str, str], today: dt.date) -> tuple[int, ...]:
@@ -53,6 +63,14 @@ class Settings:
     memory_limit: str
     reference: Path
     flags: dict[str, bool] = field(default_factory=dict)
+    log_format: str = "auto"
+    alert_webhook: str | None = field(default=None, repr=False)
+    smtp_url: str | None = field(default=None, repr=False)
+    smtp_starttls: bool = False
+    alert_email_to: tuple[str, ...] = ()
+    alert_email_from: str | None = None
+    #: STORMWATER_REVIEWERS: `name:hash,...` reviewer sign-ins (matching/auth.py).
+    reviewers: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -70,4 +88,13 @@ class Settings:
             memory_limit=env.get("STORMWATER_MEMORY_LIMIT", "2GB"),
             reference=Path(env.get("STORMWATER_REFERENCE", _DEFAULT_REFERENCE)).expanduser(),
             flags={name: _flag(env, name) for name in FEATURE_FLAGS},
+            log_format=_choice(env, "STORMWATER_LOG_FORMAT", LOG_FORMATS),
+            alert_webhook=env.get("STORMWATER_ALERT_WEBHOOK") or None,
+            smtp_url=env.get("STORMWATER_SMTP_URL") or None,
+            smtp_starttls=_flag(env, "STORMWATER_SMTP_STARTTLS", "0"),
+            alert_email_to=tuple(
+                a.strip() for a in env.get("STORMWATER_ALERT_EMAIL_TO", "").split(",") if a.strip()
+            ),
+            alert_email_from=env.get("STORMWATER_ALERT_EMAIL_FROM") or None,
+            reviewers=env.get("STORMWATER_REVIEWERS") or None,
         )

@@ -50,6 +50,16 @@ class Store:
         return self.state_dir / "refresh.lock"
 
     @property
+    def nightly_lock_path(self) -> Path:
+        """Held by `nightly` for its whole chain (refresh takes `lock_path` inside it)."""
+        return self.state_dir / "nightly.lock"
+
+    @property
+    def nightly_log_path(self) -> Path:
+        """JSON lines, one per step of each nightly run."""
+        return self.state_dir / "nightly_runs.jsonl"
+
+    @property
     def scratch_dir(self) -> Path:
         """DuckDB spill space and downloads in progress."""
         return self.state_dir / "scratch"

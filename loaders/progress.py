@@ -82,7 +82,7 @@ class Progress:
             self.stream.write("\r\033[K" + self.describe())
             self.stream.flush()
         else:
-            log.info(self.describe())
+            log.info(self.describe(), extra=self._extra("progress"))
 
     def finish(self, note: str = "done") -> None:
         """Close the line with a final summary."""
@@ -92,4 +92,10 @@ class Progress:
             self.stream.write("\r\033[K" + summary + "\n")
             self.stream.flush()
         else:
-            log.info(summary)
+            log.info(summary, extra=self._extra("progress_done"))
+
+    def _extra(self, event: str) -> dict[str, object]:
+        """Fields for JSON log lines: the event and the figures behind the text."""
+        figures = {"label": self.label, "done": self.done, "total": self.total, "unit": self.unit}
+        figures["seconds"] = round(time.monotonic() - self.started, 3)
+        return {"event": event, "figures": figures}

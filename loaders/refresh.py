@@ -103,7 +103,20 @@ def _refresh_one(
         log.exception("%s: unexpected failure", ds.name)
     out.seconds = round(time.monotonic() - started, 3)
     _log_run(store, run_id, out, files, options)
+    log.info(
+        "%s: %s in %.1f s",
+        ds.name,
+        out.outcome,
+        out.seconds,
+        extra={"event": "dataset_refreshed", "dataset": ds.name, "figures": _figures(out)},
+    )
     return out
+
+
+def _figures(out: Outcome) -> dict[str, Any]:
+    """The numbers of one dataset's refresh, for JSON log lines."""
+    keys = ("outcome", "version", "rows_in", "rows_out", "rejects", "bytes", "seconds", "error")
+    return {k: getattr(out, k) for k in keys} | {"changes": out.changes}
 
 
 def _previous_sources(store: Store, ds: Dataset) -> tuple[str | None, dict[str, Any]]:

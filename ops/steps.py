@@ -1,0 +1,115 @@
+"""The steps an unattended run is made of, each ending in a `Step` with its exit code.
+
+A step calls a public library function (never a subprocess), turns what came back — or the
+named error it raised — into one summary line and a few figures, and never lets an error
+escape: the chain decides what to do next from the code alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from data_layer.errors import StormwaterError
+from data_layer.store import Store
+from loaders.refresh import FAILED, PUBLISHED, UNCHANGED, RefreshOptions, refresh
+from ops.exit_codes import MEANINGS, ExitCode, code_for_error, outcome_code
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Step:
+    """How one step of a run ended: code (None when skipped), summary line, figures."""
+
+    name: str
+    code: ExitCode | None
+    summary: str
+    seconds: float = 0.0
+    figures: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    details: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> str:
+        """`updated`, `nothing_changed`, `partly_failed`, `failed`, `locked` or `skipped`."""
+        return "skipped" if self.code is None else self.code.name.lower()
+
+    def line(self) -> str:
+        """The one-line summary people read."""
+        return (
+            f"{self.name}: {self.outcome.replace('_', ' ')} — {self.summary} ({self.seconds:.1f} s)"
+        )
+
+    def record(self) -> dict[str, Any]:
+        """The summary as one JSON-ready object (no per-dataset details)."""
+        return {
+            "step": self.name,
+            "outcome": self.outcome,
+            "code": None if self.code is None else int(self.code),
+            "summary": self.summary,
+            "seconds": self.seconds,
+            "figures": self.figures,
+            "error": self.error,
+        }
+
+
+def skipped(name: str, reason: str) -> Step:
+    """A step that did not run, and why."""
+    return Step(name, None, reason)
+
+
+def guarded(name: str, body: Callable[[], Step]) -> Step:
+    """Run `body`; a raised error becomes a failed Step (with its code), never an escape."""
+    started = time.monotonic()
+    try:
+        step = body()
+    except StormwaterError as exc:
+        log.error("%s: %s", name, exc)
+        step = Step(name, code_for_error(exc), str(exc), error=str(exc))
+    except Exception as exc:  # unexpected: traceback to the log, the run still ends cleanly
+        log.exception("%s: unexpected failure", name)
+        reason = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"
+        step = Step(name, ExitCode.FAILED, reason, error=reason)
+    step.seconds = round(time.monotonic() - started, 3)
+    return step
+
+
+def refresh_step(store: Store, options: RefreshOptions) -> Step:
+    """Refresh the store; the code says updated / nothing changed / partly failed / failed."""
+    return guarded("refresh", lambda: _refresh(store, options))
+
+
+def _refresh(store: Store, options: RefreshOptions) -> Step:
+    outcomes = refresh(store, options)
+    by = {kind: [o for o in outcomes if o.outcome == kind] for kind in (PUBLISHED, UNCHANGED)}
+    failed = [o for o in outcomes if o.outcome == FAILED]
+    code = outcome_code(len(by[PUBLISHED]), len(by[UNCHANGED]), len(failed))
+    summary = (
+        f"{len(by[PUBLISHED])} published, {len(by[UNCHANGED])} unchanged, {len(failed)} failed"
+        f" of {len(outcomes)} datasets"
+    )
+    error = None
+    if failed:
+        error = f"{len(failed)} of {len(outcomes)} datasets failed: " + "; ".join(
+            f"{o.dataset} ({o.error})" for o in failed
+        )
+    figures = {
+        "published": [o.dataset for o in by[PUBLISHED]],
+        "unchanged": len(by[UNCHANGED]),
+        "failed": [o.dataset for o in failed],
+        "rows_out": sum(o.rows_out for o in by[PUBLISHED]),
+        "rejects": sum(o.rejects for o in by[PUBLISHED]),
+    }
+    log.info("refresh: %s", MEANINGS[code], extra={"event": "refresh_finished", "figures": figures})
+    return Step(
+        "refresh",
+        code,
+        summary,
+        figures=figures,
+        error=error,
+        details=[asdict(o) for o in outcomes],
+    )
