@@ -13,6 +13,7 @@ import streamlit as st
 from data_layer.map_points import map_points
 from pages import _shared as sh
 from pages import palette
+from pages._deck import CompactDeck
 from pages._shared import K
 
 #: Rows of the no-coordinates table sent to the browser; the export holds every one.
@@ -100,7 +101,7 @@ tooltip = {
 }
 view = pdk.ViewState(latitude=37.2, longitude=-119.5, zoom=5.2)
 state = st.pydeck_chart(
-    pdk.Deck(layers=[layer], initial_view_state=view, tooltip=tooltip),
+    CompactDeck(layers=[layer], initial_view_state=view, tooltip=tooltip),
     height=620,
     on_select="rerun",
     selection_mode="single-object",
