@@ -4,7 +4,8 @@ It serves the files of one directory with Content-Length, ETag, Last-Modified an
 ranges (206 + Content-Range, If-Range honoured), and answers CKAN's
 `/api/3/action/package_show?id=...` from the directory's `package.json` (or `<id>.json` when
 present). Tests make it misbehave per path: drop the connection mid-body, answer 5xx, serve an
-HTML page, ignore Range. Every request is recorded so tests can assert what the client did.
+HTML page, ignore Range. It also takes POSTs (as a webhook would) and keeps their bodies.
+Every request is recorded so tests can assert what the client did.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class RequestRecord:
     if_range: str | None
     status: int
     sent: int
+    body: bytes = b""
 
 
 @dataclass
@@ -115,6 +117,10 @@ class FileServer(ThreadingHTTPServer):
         with self.lock:
             return Counter(r.path for r in self.records)
 
+    def posts(self, path: str) -> list[bytes]:
+        """Bodies POSTed to `path`, in order (answered or not)."""
+        return [r.body for r in self.requests_for(path) if r.method == "POST"]
+
     def bytes_sent(self, path: str) -> int:
         """Body bytes sent for `path`, over all its requests."""
         return sum(r.sent for r in self.requests_for(path))
@@ -169,6 +175,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self._handle(send_body=True)
+
+    def do_POST(self) -> None:
+        """Accept a posted body (a webhook): recorded, answered 200 `ok` or an injected error."""
+        path = _norm(unquote(urlsplit(self.path).path))
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._record = RequestRecord(path, "POST", None, None, status=0, sent=0, body=body)
+        self.server.record(self._record)
+        error = self.server.take(self.server.knobs.errors, path)
+        status, answer = (error, b"server error\n") if error is not None else (200, b"ok")
+        self._reply(status, answer, "text/plain")
 
     def _handle(self, send_body: bool) -> None:
         parts = urlsplit(self.path)
