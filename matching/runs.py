@@ -43,10 +43,14 @@ class RunSummary:
         )
 
 
-def _checked(pairs: pl.DataFrame, auto: float, review: float) -> pl.DataFrame:
-    """`pairs` in PAIR_SCHEMA, refused with one line if thresholds or rows make no sense."""
+def check_thresholds(auto: float, review: float) -> None:
+    """Refuse thresholds that cannot band a score: 0 ≤ review ≤ auto ≤ 1."""
     if not 0.0 <= review <= auto <= 1.0:
         raise StormwaterError(f"thresholds must satisfy 0 ≤ review ({review}) ≤ auto ({auto}) ≤ 1")
+
+
+def _checked(pairs: pl.DataFrame) -> pl.DataFrame:
+    """`pairs` in PAIR_SCHEMA, refused with one line if its rows make no sense."""
     missing = [name for name in PAIR_SCHEMA if name not in pairs.columns]
     if missing:
         raise StormwaterError(f"scored pairs lack column(s) {', '.join(missing)}")
@@ -122,7 +126,8 @@ def save_pairs(
     a human decision outlives any later score, and a pair that disappears keeps it.
     `settings` (the matcher's settings as JSON) is kept with the run.
     """
-    frame = _checked(pairs, auto, review)
+    check_thresholds(auto, review)
+    frame = _checked(pairs)
     candidates = frame.filter(pl.col("score") >= review).with_columns(
         band=pl.when(pl.col("score") >= auto).then(pl.lit(BAND_AUTO)).otherwise(pl.lit(BAND_REVIEW))
     )
