@@ -351,5 +351,46 @@ def links(ctx: click.Context, out: Path | None) -> None:
         click.echo(f"{frame.height:,} links written to {out}")
 
 
+_PG_OPTION = click.option(
+    "--pg",
+    "pg_url",
+    default=None,
+    metavar="URL",
+    help="PostgreSQL URL (default $STORMWATER_PG_URL; keep passwords in the environment).",
+)
+
+
+def _pg(ctx: click.Context, pg_url: str | None) -> str:
+    url = pg_url or ctx.obj.pg_url
+    if not url:
+        raise click.ClickException("No PostgreSQL given — pass --pg URL or set STORMWATER_PG_URL.")
+    return url
+
+
+@cli.command()
+@_PG_OPTION
+@click.option("--downgrade", is_flag=True, help="Remove everything the migration added.")
+@click.pass_context
+@friendly_errors
+def migrate(ctx: click.Context, pg_url: str | None, downgrade: bool) -> None:
+    """Add the SMARTS tables, indexes and link_method enum to the platform's PostgreSQL.
+
+    Leaves the platform's tables alone; running it again does nothing; --downgrade removes only
+    what it added. Back up first: docs/POSTGRES_RUNBOOK.md.
+
+    Example: python cli.py migrate --pg postgresql://stormwater@db.internal/platform
+    """
+    from data_layer.pg.migrate import migrate as run_migrate
+    from data_layer.pg.urls import redact
+
+    url = _pg(ctx, pg_url)
+    result = run_migrate(url, downgrade=downgrade)
+    where = redact(url)
+    if not result.changed:
+        click.echo(f"{where}: already at {result.after or 'no SMARTS tables'}; nothing to do")
+    else:
+        click.echo(f"{where}: migrated from {result.before or 'none'} to {result.after or 'none'}")
+
+
 if __name__ == "__main__":
     cli()

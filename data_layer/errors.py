@@ -39,3 +39,7 @@ class NothingToRollBack(StormwaterError):
 
 class QueryError(StormwaterError):
     """A data-layer query failed; the message names the query."""
+
+
+class PostgresError(StormwaterError):
+    """A migration or sync of the PostgreSQL side failed; nothing was half-written."""
