@@ -1,4 +1,5 @@
-"""Data-quality figures for the Data health page: nulls, refresh history, rejects, coordinates.
+"""Figures for the Data health page: nulls, refresh and nightly history, rejects, coordinates,
+and the match rate.
 
 The fields whose emptiness matters are listed here as data, per dataset: keys and
 the facility link, the dates that place a record in time, coordinates, and for
@@ -84,6 +85,21 @@ CRITICAL_FIELDS: dict[str, tuple[str, ...]] = {
 
 #: What `match_rate` says until facility matching has run.
 MATCH_RATE_UNAVAILABLE = "not available until matching runs"
+
+#: The SMARTS facilities the match rate counts (`int_facilities_unified.permit_family`).
+MATCHED_PERMIT_FAMILY = "Industrial"
+
+_NIGHTLY_SCHEMA = {
+    "run_id": pl.String,
+    "started": pl.Datetime("us", "UTC"),
+    "host": pl.String,
+    "step": pl.String,
+    "outcome": pl.String,
+    "code": pl.Int64,
+    "seconds": pl.Float64,
+    "summary": pl.String,
+    "error": pl.String,
+}
 
 #: Run-log outcomes that count as a successful refresh of a dataset.
 SUCCESS_OUTCOMES: frozenset[str] = frozenset({"published", "unchanged"})
@@ -246,11 +262,57 @@ def facilities_with_coordinates(cur: duckdb.DuckDBPyConnection) -> dict[str, Any
     }
 
 
-def match_rate(cur: duckdb.DuckDBPyConnection | None = None) -> dict[str, Any]:
-    """Share of SMARTS facilities linked to an eSMR facility.
+def match_rate(
+    cur: duckdb.DuckDBPyConnection | None = None, links: pl.DataFrame | None = None
+) -> dict[str, Any]:
+    """Share of SMARTS industrial facilities linked to an eSMR place, and the review backlog.
 
-    Facility matching has not run in this build, so the figure is not available:
-    returns {"rate": None, "matched": None, "facilities": None, "note": ...} with
-    the note MATCH_RATE_UNAVAILABLE for the page to show.
+    `links` is the current link set (matching's LINK_SCHEMA: wdid, app_id, facility_place_id,
+    status, ...); None or empty means matching has not run. Returns: rate (matched /
+    facilities, None without facilities or links), matched (industrial facilities with a
+    `linked` place), facilities (industrial facilities in the store), queued (pairs awaiting
+    review), queued_facilities, and note (MATCH_RATE_UNAVAILABLE until matching has run).
     """
-    return {"rate": None, "matched": None, "facilities": None, "note": MATCH_RATE_UNAVAILABLE}
+    if cur is None or links is None or links.is_empty():
+        return {
+            "rate": None,
+            "matched": None,
+            "facilities": None,
+            "queued": None,
+            "queued_facilities": None,
+            "note": MATCH_RATE_UNAVAILABLE,
+        }
+    keys = ["wdid", "app_id"]
+    facilities = run_query(
+        cur,
+        "match_rate_facilities",
+        "SELECT DISTINCT wdid, app_id FROM int_facilities_unified WHERE permit_family = ?",
+        [MATCHED_PERMIT_FAMILY],
+    )
+    linked = links.filter(pl.col("status") == "linked").select(keys).unique()
+    queued = links.filter(pl.col("status") == "queued")
+    matched = facilities.join(linked, on=keys, how="semi").height
+    return {
+        "rate": matched / facilities.height if facilities.height else None,
+        "matched": matched,
+        "facilities": facilities.height,
+        "queued": queued.height,
+        "queued_facilities": queued.select(keys).unique().height,
+        "note": None,
+    }
+
+
+def nightly_history(store: Store, limit: int = 60) -> pl.DataFrame:
+    """The most recent steps of nightly runs, newest first.
+
+    Grain: one row per step per nightly run. Columns: run_id, started (UTC), host, step
+    ('refresh', 'match', 'sync' or 'lock'), outcome ('updated', 'nothing_changed',
+    'partly_failed', 'failed', 'locked' or 'skipped'), code (exit code; null when skipped),
+    seconds, summary, error.
+    """
+    runs = list(read_runs(store.nightly_log_path))
+    rows = [
+        {k: r.get(k) for k in _NIGHTLY_SCHEMA} | {"started": _parse_time(r.get("started"))}
+        for r in reversed(runs[-limit:] if limit > 0 else [])
+    ]
+    return pl.DataFrame(rows, schema=_NIGHTLY_SCHEMA)

@@ -13,6 +13,7 @@ import duckdb
 import polars as pl
 
 from data_layer.errors import QueryError
+from data_layer.query_times import QUERY_TIMES
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +43,9 @@ def run_query(
     except duckdb.Error as exc:
         log.debug("query %s failed: %s\n%s", name, exc, sql)
         raise QueryError(f"query {name!r} failed: {str(exc).splitlines()[0]}") from exc
-    log.debug(
-        "query %s: %d rows in %.1f ms", name, frame.height, 1000 * (time.perf_counter() - started)
-    )
+    elapsed = time.perf_counter() - started
+    QUERY_TIMES.record(name, elapsed)
+    log.debug("query %s: %d rows in %.1f ms", name, frame.height, 1000 * elapsed)
     return frame
 
 
