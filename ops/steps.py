@@ -68,14 +68,18 @@ def guarded(name: str, body: Callable[[], Step]) -> Step:
     try:
         step = body()
     except StormwaterError as exc:
-        log.error("%s: %s", name, exc)
+        log.error("%s: %s", name, exc, extra=_failed(name))
         step = Step(name, code_for_error(exc), str(exc), error=str(exc))
     except Exception as exc:  # unexpected: traceback to the log, the run still ends cleanly
-        log.exception("%s: unexpected failure", name)
+        log.exception("%s: unexpected failure", name, extra=_failed(name))
         reason = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"
         step = Step(name, ExitCode.FAILED, reason, error=reason)
     step.seconds = round(time.monotonic() - started, 3)
     return step
+
+
+def _failed(name: str) -> dict[str, Any]:
+    return {"event": "step_failed", "figures": {"step": name}}
 
 
 def refresh_step(store: Store, options: RefreshOptions) -> Step:

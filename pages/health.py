@@ -1,5 +1,6 @@
-"""Data health: refresh runs (status, duration, rows, rejects), data-quality figures, and the
-feature flags in effect."""
+"""Data health: refresh and nightly runs (status, duration, rows, rejects), query times,
+data-quality figures, the match rate, and the feature flags in effect — what a rollout watches
+(docs/OPERATIONS.md)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ import streamlit as st
 from data_layer.health import (
     facilities_with_coordinates,
     match_rate,
+    nightly_history,
     null_shares,
     refresh_history,
     refresh_success_rate,
     rejects_by_refresh,
 )
 from data_layer.quality import quality_flags_summary
+from data_layer.query_times import query_time_summary
 from data_layer.settings import FEATURE_FLAGS
 from pages import _shared as sh
 from pages import palette
@@ -92,6 +95,50 @@ else:
         fig.update_yaxes(tickformat=".1%", rangemode="tozero")
         fig.update_layout(**palette.plotly_layout(height=300))
         st.plotly_chart(fig, key="rejects")
+
+st.subheader("Nightly runs")
+nightly = nightly_history(sh.store(), 60)
+if nightly.height == 0:
+    st.caption("No nightly run yet — schedule `python cli.py nightly` (see deploy/README.md).")
+else:
+    st.dataframe(
+        nightly,
+        hide_index=True,
+        column_order=["started", "step", "outcome", "code", "seconds", "summary", "error"],
+        column_config={
+            "started": st.column_config.DatetimeColumn("Run started", format="D MMM YYYY, HH:mm"),
+            "step": "Step",
+            "outcome": "Outcome",
+            "code": st.column_config.NumberColumn("Exit code", format="%d"),
+            "seconds": st.column_config.NumberColumn("Duration (s)", format="%.1f"),
+            "summary": "Summary",
+            "error": "Error",
+        },
+        height=250,
+    )
+
+st.subheader("Query times")
+times = query_time_summary()
+if times.height == 0:
+    st.caption("No query has run in this app process yet.")
+else:
+    st.dataframe(
+        times,
+        hide_index=True,
+        column_config={
+            "query": "Query",
+            "calls": sh.INT | {"label": "Calls"},
+            "p50_ms": st.column_config.NumberColumn("p50 (ms)", format="%.1f"),
+            "p95_ms": st.column_config.NumberColumn("p95 (ms)", format="%.1f"),
+            "max_ms": st.column_config.NumberColumn("Max (ms)", format="%.1f"),
+        },
+        height=250,
+    )
+st.caption(
+    "Data-layer queries run by this app process since it started (the last 500 of each); "
+    "answers Streamlit already holds in its cache are not counted again. Target: p95 under "
+    "100 ms."
+)
 
 st.subheader("Data quality")
 left, right = st.columns(2)

@@ -21,6 +21,7 @@ from matching.runs import save_pairs
 from matching.state import open_state
 from ops.nightly import NightlyPlan, run_nightly
 from tests.factories import rows_for, write_csv
+from tests.test_app import start, visit
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +116,20 @@ def test_nightly_history_shows_each_step_newest_first(tmp_path: Path) -> None:
     assert refresh["outcome"].to_list() == ["nothing_changed", "updated"]
     assert refresh["code"].to_list() == [4, 0]
     assert nightly_history(store_at(tmp_path / "none")).is_empty()
+
+
+def test_health_page_shows_nightly_runs_and_query_times(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_csv(tmp_path / "src" / "violations.csv", "violations", rows_for("violations", 5))
+    store = store_at(tmp_path / "store")
+    options = RefreshOptions(source=str(tmp_path / "src"), datasets=["violations"])
+    run_nightly(store, NightlyPlan(refresh=options, match=False))
+    at = visit(start(store.root, monkeypatch), "pages/health.py")
+    assert not at.error, [e.value for e in at.error]
+    assert {"Nightly runs", "Query times"} <= {h.value for h in at.subheader}
+    frames = [d.value for d in at.dataframe]
+    nightly = next(f for f in frames if "step" in f.columns)
+    assert list(nightly["step"])[:1] == ["refresh"] and list(nightly["outcome"])[:1] == ["updated"]
+    times = next(f for f in frames if "p95_ms" in f.columns)
+    assert len(times) > 0 and (times["calls"] > 0).all()
