@@ -220,13 +220,14 @@ def esmr_series(
     """One eSMR facility's results for one parameter (any spelling), oldest first, as reported.
 
     Grain: one row per eSMR result. Columns: sampling_date, parameter, parameter_reported,
-    result, units, qualifier, is_nd, mdl, rl, location. NPDES effluent data is not judged
+    result, units, qualifier, is_nd, mdl, rl, location, smr_document_id and report_name
+    (the self-monitoring report it came in). NPDES effluent data is not judged
     against stormwater NALs: only with `compare_to_nal=True` are value_in_nal_units,
     nal_units, the NAL limits, nal_version and a `nal_comparison` label added.
     """
     columns = (
         "sampling_date, parameter, parameter_reported, result, units, qualifier, is_nd,"
-        " mdl, rl, location"
+        " mdl, rl, location, smr_document_id, report_name"
     )
     if compare_to_nal:
         bind_rules(cur, nal)

@@ -5,7 +5,7 @@ with samples as (
         facility_place_id, facility_name, location, location_place_id, sampling_date, sampling_year,
         parameter_canonical as parameter, parameter as parameter_reported,
         qualifier, case when isnan(result) then null else result end as result,
-        units, units_canonical, mdl, rl,
+        units, units_canonical, mdl, rl, smr_document_id, report_name,
     from stg_esmr__samples
 ),
 nals as (
