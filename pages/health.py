@@ -114,31 +114,7 @@ else:
             "summary": "Summary",
             "error": "Error",
         },
-        height=250,
     )
-
-st.subheader("Query times")
-times = query_time_summary()
-if times.height == 0:
-    st.caption("No query has run in this app process yet.")
-else:
-    st.dataframe(
-        times,
-        hide_index=True,
-        column_config={
-            "query": "Query",
-            "calls": sh.INT | {"label": "Calls"},
-            "p50_ms": st.column_config.NumberColumn("p50 (ms)", format="%.1f"),
-            "p95_ms": st.column_config.NumberColumn("p95 (ms)", format="%.1f"),
-            "max_ms": st.column_config.NumberColumn("Max (ms)", format="%.1f"),
-        },
-        height=250,
-    )
-st.caption(
-    "Data-layer queries run by this app process since it started (the last 500 of each); "
-    "answers Streamlit already holds in its cache are not counted again. Target: p95 under "
-    "100 ms."
-)
 
 st.subheader("Data quality")
 left, right = st.columns(2)
@@ -182,6 +158,28 @@ right.dataframe(
         "share": st.column_config.NumberColumn("Share", format="percent"),
     },
     height=400,
+)
+
+st.subheader("Query times")
+times = query_time_summary()
+if times.height == 0:
+    st.caption("No query has run in this app process yet.")
+else:
+    st.dataframe(
+        times,
+        hide_index=True,
+        column_config={
+            "query": "Query",
+            "calls": sh.INT | {"label": "Calls"},
+            "p50_ms": st.column_config.NumberColumn("p50 (ms)", format="%.1f"),
+            "p95_ms": st.column_config.NumberColumn("p95 (ms)", format="%.1f"),
+            "max_ms": st.column_config.NumberColumn("Max (ms)", format="%.1f"),
+        },
+    )
+st.caption(
+    "Data-layer queries run by this app process since it started (the last 500 of each); "
+    "answers Streamlit already holds in its cache are not counted again. Target: p95 under "
+    "100 ms."
 )
 
 st.subheader("Feature flags in effect")
