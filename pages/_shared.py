@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import json
 import logging
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,15 @@ class K:
     WDID = "wdid"
     APP_ID = "app_id"
     TAB = "tab"
+    PAIR = "pair"  # the candidate pair shown on the review page: wdid|app_id|place id
+    BAND = "band"
+    SHOW = "show"
+    BLIND = "blind"
+    REVIEWER = "_reviewer"  # the signed-in reviewer's name
+    SIGN_IN_REFUSED = "_sign_in_refused"  # the last sign-in attempt failed
+    SKIPPED = "_skipped"  # pairs a reviewer skipped this session, shown last
+    FLASH = "_flash"  # (kind, message) from the last review action, shown once
+    LAST_DECISION = "_last_decision"  # the pair this session's reviewer last decided
 
 
 def init_state(settings: Settings, page_path: str) -> None:
@@ -152,6 +162,18 @@ def connection() -> StoreConnection:
 
 def store() -> Store:
     return connection().store
+
+
+@st.cache_resource(show_spinner=False)
+def _state_engine(url: str) -> Any:
+    from matching.state import open_state
+
+    return open_state(url)
+
+
+def state_engine() -> Any:
+    """The decision store (match runs, pairs, decisions), one engine per URL for all sessions."""
+    return _state_engine(settings().state_url)
 
 
 @st.cache_data(ttl=CACHE_TTL, max_entries=400, show_spinner="Querying the store…")
@@ -646,6 +668,12 @@ def timeline_figure(events: pl.DataFrame) -> Any:
     return fig
 
 
+def _result_ids(frame: pl.DataFrame) -> list[tuple]:
+    """Where each result came from, for hover text ("—" where a source has no such id)."""
+    ids = pl.col("location", "sample_id", "report_id").cast(pl.String).fill_null("—")
+    return frame.select(ids).rows()
+
+
 def series_figure(series: pl.DataFrame, averages: pl.DataFrame, title: str, units: str) -> Any:
     """One parameter's results at one facility: detected results, non-detects at their
     reporting limit (hollow, grey), NAL lines, and the computed annual averages."""
@@ -669,7 +697,7 @@ def series_figure(series: pl.DataFrame, averages: pl.DataFrame, title: str, unit
             mode="markers",
             name="result",
             marker={"color": palette.KIND["monitoring"], "size": 7},
-            customdata=detected.select("location", "sample_id", "report_id").rows(),
+            customdata=_result_ids(detected),
             hovertemplate=hover,
         )
     )
@@ -681,7 +709,7 @@ def series_figure(series: pl.DataFrame, averages: pl.DataFrame, title: str, unit
                 mode="markers",
                 name="non-detect (at reporting limit)",
                 marker={"color": palette.ND_MARKER, "size": 8, "symbol": "triangle-down-open"},
-                customdata=nd.select("location", "sample_id", "report_id").rows(),
+                customdata=_result_ids(nd),
                 hovertemplate="non-detect, RL %{y:.4g} " + units + hover[hover.index("</b>") + 4 :],
             )
         )
@@ -835,6 +863,15 @@ def nal_version() -> str:
     from data_layer.nal_table import load_nal_table
 
     return load_nal_table().version
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>$~:&])")
+
+
+def plain(text: Any) -> str:
+    """Text from the data made safe for markdown: every markup character backslash-escaped,
+    so a name like `<b>*x*</b>` shows as typed."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
 
 def count(n: Any) -> str:
