@@ -12,6 +12,7 @@ Without /usr/bin/chromium the module is skipped, except under CI=true, where it 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -143,16 +144,18 @@ def chromium() -> Path:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="module")
-def server(tiny_store: Store, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`streamlit run app.py` on a free port over the tiny store; yields its base URL."""
+@contextlib.contextmanager
+def streamlit_server(store_root: Path, log_dir: Path, **env: str) -> Iterator[str]:
+    """`streamlit run app.py` on a free port over `store_root` (all flags on, plus `env`);
+    yields its base URL and stops it afterwards."""
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in FEATURE_FLAGS}
-    env.update(
-        STORMWATER_STORE=str(tiny_store.root),
+    environ = {k: v for k, v in os.environ.items() if k not in FEATURE_FLAGS}
+    environ.update(
+        STORMWATER_STORE=str(store_root),
         STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
+        **env,
     )
-    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    log_path = log_dir / "server.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [
@@ -169,7 +172,7 @@ def server(tiny_store: Store, tmp_path_factory: pytest.TempPathFactory) -> Itera
                 "true",
             ],
             cwd=ROOT,
-            env=env,
+            env=environ,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -189,6 +192,13 @@ def server(tiny_store: Store, tmp_path_factory: pytest.TempPathFactory) -> Itera
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tiny_store: Store, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app over the tiny store; yields its base URL."""
+    with streamlit_server(tiny_store.root, tmp_path_factory.mktemp("streamlit")) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
