@@ -20,6 +20,7 @@ from data_layer.health import (
 from data_layer.quality import quality_flags_summary
 from data_layer.query_times import query_time_summary
 from data_layer.settings import FEATURE_FLAGS
+from matching.links import current_links
 from pages import _shared as sh
 from pages import palette
 
@@ -125,10 +126,21 @@ left.metric(
     help=f"{coords['with_coordinates']:,} of {coords['facilities']:,}; "
     f"{coords['outside_california']:,} fall outside California.",
 )
-matched = match_rate()
-right.metric("Linked to an eSMR facility", sh.share(matched["rate"]))
+links = current_links(sh.state_engine()) if sh.flag("ENABLE_FACILITY_MATCHING") else None
+matched = sh.run(match_rate, links)
+right.metric(
+    "Linked to an eSMR facility",
+    sh.share(matched["rate"]),
+    help="Share of SMARTS industrial facilities with a linked eSMR place"
+    + (f": {matched['matched']:,} of {matched['facilities']:,}." if matched["facilities"] else "."),
+)
 if matched.get("note"):
     right.caption(f"eSMR links: {matched['note']}.")
+else:
+    right.caption(
+        f"{matched['queued']:,} candidate pairs ({matched['queued_facilities']:,} facilities) "
+        "await review on the Match review page."
+    )
 nulls = sh.run(null_shares)
 left.markdown("**Empty critical fields**")
 left.dataframe(

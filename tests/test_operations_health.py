@@ -88,17 +88,23 @@ def _pairs(keys: list[tuple[str, str]], score: float) -> list[dict]:
     ]
 
 
+def _decision_store(store: Store, url: str) -> list[tuple[str, str]]:
+    """A decision store at `url` with 3 industrial facilities linked, 2 queued, 1 other linked."""
+    industrial = _industrial(store)
+    rows = _pairs(industrial[:3], 0.97) + _pairs(industrial[3:5], 0.7)
+    rows += _pairs([("9 99C999999", "1")], 0.99)  # not an industrial facility: not counted
+    pairs = pl.DataFrame(rows).with_columns(smarts_name=pl.lit("x"), esmr_name=pl.lit("y"))
+    save_pairs(open_state(url), pairs.select(list(PAIR_SCHEMA)).cast(PAIR_SCHEMA), 0.92, 0.6)
+    return industrial
+
+
 def test_match_rate_from_the_decision_store(
     conn: StoreConnection, tiny_store: Store, tmp_path: Path
 ) -> None:
     assert match_rate(conn.cursor(), None)["note"] == MATCH_RATE_UNAVAILABLE
-    industrial = _industrial(tiny_store)
-    engine = open_state(f"sqlite:///{tmp_path / 'state.db'}")
-    rows = _pairs(industrial[:3], 0.97) + _pairs(industrial[3:5], 0.7)
-    rows += _pairs([("9 99C999999", "1")], 0.99)  # not an industrial facility: not counted
-    pairs = pl.DataFrame(rows).with_columns(smarts_name=pl.lit("x"), esmr_name=pl.lit("y"))
-    save_pairs(engine, pairs.select(list(PAIR_SCHEMA)).cast(PAIR_SCHEMA), 0.92, 0.6)
-    figure = match_rate(conn.cursor(), current_links(engine))
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    industrial = _decision_store(tiny_store, url)
+    figure = match_rate(conn.cursor(), current_links(open_state(url)))
     assert figure["facilities"] == len(industrial)
     assert figure["matched"] == 3 and figure["rate"] == pytest.approx(3 / len(industrial))
     assert figure["queued"] == 2 and figure["queued_facilities"] == 2 and figure["note"] is None
@@ -111,7 +117,7 @@ def test_nightly_history_shows_each_step_newest_first(tmp_path: Path) -> None:
     plan = NightlyPlan(refresh=options, match=False)
     first, second = run_nightly(store, plan), run_nightly(store, plan)
     history = nightly_history(store)
-    assert history["run_id"].to_list()[:2] == [second.run_id, first.run_id]
+    assert history["run_id"].unique(maintain_order=True).to_list() == [second.run_id, first.run_id]
     refresh = history.filter(pl.col("step") == "refresh")
     assert refresh["outcome"].to_list() == ["nothing_changed", "updated"]
     assert refresh["code"].to_list() == [4, 0]
@@ -130,6 +136,18 @@ def test_health_page_shows_nightly_runs_and_query_times(
     assert {"Nightly runs", "Query times"} <= {h.value for h in at.subheader}
     frames = [d.value for d in at.dataframe]
     nightly = next(f for f in frames if "step" in f.columns)
-    assert list(nightly["step"])[:1] == ["refresh"] and list(nightly["outcome"])[:1] == ["updated"]
+    assert dict(zip(nightly["step"], nightly["outcome"], strict=True))["refresh"] == "updated"
     times = next(f for f in frames if "p95_ms" in f.columns)
     assert len(times) > 0 and (times["calls"] > 0).all()
+
+
+def test_health_page_shows_the_match_rate_and_backlog(
+    tiny_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    industrial = _decision_store(tiny_store, url)
+    at = visit(start(tiny_store.root, monkeypatch, STORMWATER_STATE_URL=url), "pages/health.py")
+    assert not at.error, [e.value for e in at.error]
+    rate = next(m for m in at.metric if m.label == "Linked to an eSMR facility")
+    assert rate.value == f"{100 * 3 / len(industrial):.1f} %"
+    assert any("2 candidate pairs (2 facilities) await review" in c.value for c in at.caption)
