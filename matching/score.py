@@ -193,7 +193,10 @@ class Scorer:
 
     def kind(self, i: int, j: int) -> Part:
         a, b = self.smarts.kind[i], self.esmr.kind[j]
-        return Part(self.settings.kind.similarity[a].get(b), f"SMARTS {a}, eSMR {b}")
+        rules = self.settings.kind
+        similarity = rules.similarity[a].get(b)
+        strength = rules.mismatch_strength if similarity == 0.0 else 1.0
+        return Part(similarity, f"SMARTS {a}, eSMR {b}", strength)
 
     def parts(self, i: int, j: int, km: float) -> dict[str, Part]:
         """Every part's verdict for SMARTS row `i` and eSMR row `j`, `km` apart (NaN: unknown)."""

@@ -84,6 +84,7 @@ class KindRules:
     says nothing either way)."""
 
     works_sic: tuple[str, ...]
+    mismatch_strength: float
     utility_tokens: tuple[str, ...]
     similarity: dict[str, dict[str, float]]
 
