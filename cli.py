@@ -307,6 +307,52 @@ def bench(
             )
 
 
+@cli.command()
+@click.option(
+    "--threshold-auto",
+    "auto",
+    default=None,
+    type=click.FloatRange(0, 1),
+    help="Auto-link pairs scoring at or above this (default 0.92).",
+)
+@click.option(
+    "--threshold-review",
+    "review",
+    default=None,
+    type=click.FloatRange(0, 1),
+    help="Queue pairs scoring at or above this for review (default 0.60).",
+)
+@click.pass_context
+@friendly_errors
+def match(ctx: click.Context, auto: float | None, review: float | None) -> None:
+    """Score SMARTS ↔ eSMR facility pairs, auto-link the sure ones, queue the rest for review.
+
+    Run after a refresh; re-running is safe: a human decision is never overridden or lost.
+
+    Example: python cli.py match --threshold-auto 0.95 --threshold-review 0.6
+    """
+    from data_layer.connection import open_store
+    from matching.contract import DEFAULT_AUTO_THRESHOLD, DEFAULT_REVIEW_THRESHOLD
+    from matching.state import open_state
+    from matching.store_match import match_store
+
+    settings: Settings = ctx.obj
+    store = open_store(settings.store, settings.memory_limit)
+    engine = open_state(settings.state_url)
+    try:
+        summary = match_store(
+            store.cursor(),
+            engine,
+            auto=DEFAULT_AUTO_THRESHOLD if auto is None else auto,
+            review=DEFAULT_REVIEW_THRESHOLD if review is None else review,
+            pg_url=settings.pg_url,
+        )
+    finally:
+        store.close()
+        engine.dispose()
+    click.echo(summary.line())
+
+
 @cli.command("hash-password")
 @friendly_errors
 def hash_password() -> None:
