@@ -438,5 +438,40 @@ def migrate(ctx: click.Context, pg_url: str | None, downgrade: bool) -> None:
         click.echo(f"{where}: migrated from {result.before or 'none'} to {result.after or 'none'}")
 
 
+@cli.command()
+@_PG_OPTION
+@click.option("--full", is_flag=True, help="Rebuild every table instead of writing the changes.")
+@click.pass_context
+@friendly_errors
+def sync(ctx: click.Context, pg_url: str | None, full: bool) -> None:
+    """Bring the SMARTS tables in PostgreSQL in line with the store and the link decisions.
+
+    Writes only what changed since the last sync (--full rebuilds every table), in one
+    transaction: readers see the old data or the new, never a mix. Run migrate first.
+
+    Example: python cli.py sync --pg postgresql://stormwater@db.internal/platform
+    """
+    from data_layer.connection import open_store
+    from data_layer.pg.sync import sync as run_sync
+    from loaders.progress import Progress
+
+    settings: Settings = ctx.obj
+    url = _pg(ctx, pg_url)
+    links = None
+    if settings.flags.get("ENABLE_FACILITY_MATCHING", True):
+        from matching.links import current_links
+        from matching.state import open_state
+
+        links = current_links(open_state(settings.state_url))
+    report = run_sync(
+        open_store(settings.store, settings.memory_limit),
+        url,
+        links=links,
+        full=full,
+        progress=lambda label, total: Progress(label, total, unit="rows"),
+    )
+    click.echo(report.line())
+
+
 if __name__ == "__main__":
     cli()

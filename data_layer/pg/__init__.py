@@ -1,1 +1,1 @@
-"""The PostgreSQL side: the SMARTS tables (schema, Alembic migration) and the store → Postgres sync."""
+"""The PostgreSQL side: the SMARTS tables (schema, Alembic migration) and the store's sync."""

@@ -14,6 +14,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, create_engine, inspect, pool, text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -39,11 +40,16 @@ class MigrateResult:
         return self.before != self.after
 
 
-def _config(conn: Connection) -> Config:
+def _config(conn: Connection | None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = conn
     return cfg
+
+
+def head_revision() -> str | None:
+    """The newest revision in `migrations/`: what a migrated database is at."""
+    return ScriptDirectory.from_config(_config(None)).get_current_head()
 
 
 def current_revision(conn: Connection) -> str | None:
