@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from bench.matching import matching_benchmarks
 from bench.measure import measure_code
 from bench.pages import page_benchmarks
 from bench.queries import query_benchmarks
@@ -135,7 +136,12 @@ def _rows(store: Path) -> int:
     return total
 
 
-BENCHMARKS = {"refresh": refresh_benchmarks, "queries": query_benchmarks, "pages": page_benchmarks}
+BENCHMARKS = {
+    "refresh": refresh_benchmarks,
+    "queries": query_benchmarks,
+    "pages": page_benchmarks,
+    "matching": matching_benchmarks,
+}
 
 
 def run_benchmarks(
