@@ -18,6 +18,8 @@ from matching.history import decisions_in_force, read_decisions
 from matching.links import read_pairs
 from matching.state import BAND_AUTO, BAND_REVIEW, PAIR_KEY, match_runs, scored_pairs, utc_now
 
+#: Summed parts may miss 0..1 by rounding; scores within this are clipped, beyond it refused.
+SCORE_ROUNDING = 1e-5
 #: Columns a run rewrites on a pair it scores again.
 _SCORED = ("score", "components", "smarts_name", "esmr_name", "band")
 
@@ -57,11 +59,17 @@ def _checked(pairs: pl.DataFrame) -> pl.DataFrame:
     frame = pairs.select(list(PAIR_SCHEMA)).cast(PAIR_SCHEMA)
     if frame.select(pl.any_horizontal(pl.col(*PAIR_KEY, "score").is_null()).any()).item():
         raise StormwaterError("scored pairs with an empty key or score: the matcher must fill them")
-    if frame.select(~pl.col("score").is_between(0.0, 1.0)).to_series().any():
-        raise StormwaterError("scored pairs with a score outside 0..1")
+    slack = pl.col("score").is_between(-SCORE_ROUNDING, 1.0 + SCORE_ROUNDING)
+    outside = frame.filter(~slack)
+    if not outside.is_empty():
+        worst = outside.row(0, named=True)
+        raise StormwaterError(
+            f"{outside.height} scored pairs with a score outside 0..1"
+            f" (e.g. {worst['score']} for {worst['wdid']} / {worst['facility_place_id']})"
+        )
     if frame.select(pl.struct(PAIR_KEY).is_duplicated().any()).item():
         raise StormwaterError("scored pairs name one (wdid, app_id, facility_place_id) twice")
-    return frame
+    return frame.with_columns(pl.col("score").clip(0.0, 1.0))
 
 
 def _start_run(conn: Connection, auto: float, review: float, settings: str | None) -> int:

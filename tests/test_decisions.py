@@ -390,6 +390,13 @@ def test_bad_pair_frames_are_refused(engine: Engine):
         save_pairs(engine, FIRST_RUN.drop("components"), AUTO, REVIEW)
     with pytest.raises(StormwaterError, match="twice"):
         save_pairs(engine, pl.concat([FIRST_RUN, FIRST_RUN.head(1)]), AUTO, REVIEW)
-    with pytest.raises(StormwaterError, match="outside 0..1"):
-        save_pairs(engine, pairs(("W1", "1", "P1", 1.5)), AUTO, REVIEW)
+    with pytest.raises(
+        StormwaterError, match=r"1 scored pairs with a score outside 0..1 \(e.g. 1.5"
+    ):
+        save_pairs(engine, pairs(("W1", "1", "P1", 1.5), ("W2", "2", "P2", 0.7)), AUTO, REVIEW)
     assert current_links(engine).is_empty()
+
+
+def test_scores_off_by_rounding_are_clipped(engine: Engine):
+    save_pairs(engine, pairs(("W1", "1", "P1", 1.000001), ("W2", "2", "P2", 0.65)), AUTO, REVIEW)
+    assert current_links(engine).get_column("score").to_list() == [1.0, 0.65]
