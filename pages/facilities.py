@@ -23,6 +23,7 @@ from data_layer.facilities import (
 from data_layer.monitoring import facility_parameters, facility_series
 from data_layer.quality import facility_quality
 from data_layer.timeline import facility_timeline
+from pages import _linked_esmr as linked_esmr
 from pages import _shared as sh
 from pages._shared import K
 
@@ -282,12 +283,7 @@ if tabs["Monitoring"].open:
         monitoring(wdid, app_id, nd_rule)
 if "eSMR link" in tabs and tabs["eSMR link"].open:
     with tabs["eSMR link"]:
-        st.info(
-            "Linked eSMR facility: facility matching has not run in this build, so no match "
-            "is confirmed for this facility. Once a reviewer confirms one, its eSMR effluent "
-            "results appear here, charted as reported — compared with the stormwater NALs "
-            "only if you opt in."
-        )
+        linked_esmr.draw(wdid, app_id)
 if tabs["Records"].open:
     with tabs["Records"]:
         sets = [
