@@ -4,12 +4,12 @@ A SMARTS facility with two eSMR candidates of about the same score or the same n
 chain's two sites, an agency's two plants, CIWQS listing two places at one address), or
 an eSMR facility with two such SMARTS candidates (a plant re-permitted under a new WDID),
 is not auto-linked to any of them: a reviewer sees them side by side and may accept one
-or several (links are many-to-many). An equally good name makes a rival whatever the
-other parts say, because what tells such candidates apart (a missing coordinate, a
-receiving water) is weak evidence. The `rivals` part is 1 without a rival and 0 with
-one, which keeps the pair below the auto-link threshold (its weight, 0.10 beside parts
-weighing 1.0 together, caps the score at 1 / 1.1 = 0.909); its detail names the rivals
-and says which are at the same place.
+or several (links are many-to-many). An equally good name (a good one: common words
+alone do not count) makes a rival whatever the other parts say, because what tells such
+candidates apart (a missing coordinate, a receiving water) is weak evidence. The
+`rivals` part is 1 without a rival and 0 with one, which keeps the pair below the
+auto-link threshold (its weight, 0.10 beside parts weighing 1.0 together, caps the score
+at 1 / 1.1 = 0.909); its detail names the rivals and says which are at the same place.
 """
 
 from __future__ import annotations
@@ -37,11 +37,12 @@ def _same_place(side: Side, mine: np.ndarray, rival: np.ndarray, rules: RivalRul
 
 
 def _contenders(
-    pairs: pl.DataFrame, wanted: pl.Series, key: str, other: str, margin: float
+    pairs: pl.DataFrame, wanted: pl.Series, key: str, other: str, rules: RivalRules
 ) -> pl.DataFrame:
-    """For each wanted pair, the other pairs sharing its `key` facility whose score or
-    name similarity is at most `margin` lower: columns pair, mine (its `other` row),
-    rival (the rival's `other` row)."""
+    """For each wanted pair, the other pairs sharing its `key` facility whose score, or
+    name similarity (when at least `rules.good_name`), is at most `rules.margin` lower:
+    columns pair, mine (its `other` row), rival (the rival's `other` row)."""
+    margin = rules.margin
     left = pairs.filter(wanted).select("pair", key, pl.col(other).alias("mine"), "base", "name")
     right = pairs.select(
         pl.col("pair").alias("rival_pair"),
@@ -51,7 +52,8 @@ def _contenders(
         pl.col("name").alias("rival_name"),
     )
     as_good = (pl.col("rival_base") >= pl.col("base") - margin) | (
-        pl.col("rival_name") >= pl.col("name") - margin
+        (pl.col("rival_name") >= pl.col("name") - margin)
+        & (pl.col("rival_name") >= rules.good_name)
     )
     return (
         left.join(right, on=key)
@@ -85,7 +87,7 @@ def rival_parts(
     found: dict[int, list[str]] = {int(p): [] for p in np.flatnonzero(wanted)}
     smarts, esmr = sides
     for key, other, side, label in (("s", "e", esmr, labels[1]), ("e", "s", smarts, labels[0])):
-        rows = _contenders(pairs, keep, key, other, rules.margin)
+        rows = _contenders(pairs, keep, key, other, rules)
         mine, rival = rows["mine"].to_numpy(), rows["rival"].to_numpy()
         same = _same_place(side, mine, rival, rules)
         for pair, r, at_same in zip(

@@ -4,7 +4,8 @@ Each part compares one kind of evidence and gives a similarity in 0..1 with a sh
 detail, or nothing when either side lacks the data:
 
 - `name`: the facility names' canonical tokens, each weighted by its rarity, a typo or
-  an abbreviation counting nearly in full; names made of common words count less.
+  an abbreviation counting nearly in full; a name made of common words only
+  (`Wastewater Treatment Plant`) weighs less, so the other parts decide.
 - `operator`: the SMARTS operator against the eSMR name or agency, and the SMARTS name
   against the eSMR agency (the best of those). Operators are often a parent company or
   a person, so when they share no word at all the part is left out, not held against.
@@ -74,12 +75,13 @@ class Scorer:
         return found, total
 
     def _names(self, a: tuple[str, ...], b: tuple[str, ...]) -> tuple[float, float]:
-        """(soft weighted Dice of two token lists, information carried by the matches)."""
+        """(soft weighted Dice of two token lists, how much the names can tell: 1 when both
+        hold a rare word, less when one is made of common words only)."""
         fa, ta = self.covered(a, b)
         fb, tb = self.covered(b, a)
         dice = (fa + fb) / (ta + tb) if ta + tb else 0.0
-        information = min(1.0, min(fa, fb) / self.settings.name.full_information)
-        return dice, information
+        telling = min(1.0, min(ta, tb) / self.settings.name.full_information)
+        return dice, telling
 
     def _compact_typo(self, a: tuple[str, ...], b: tuple[str, ...]) -> bool:
         """Whether the names, spaces removed, are a few typos apart (`Coc aCola`)."""
@@ -92,18 +94,18 @@ class Scorer:
         if not a or not b:
             return Part(None, "a name is missing")
         rules = self.settings.name
-        dice, information = self._names(a, b)
+        dice, telling = self._names(a, b)
         shared = sorted(set(a) & set(b))
         detail = f"'{' '.join(a)}' vs '{' '.join(b)}'; shared {', '.join(shared) or 'none'}"
+        if telling < 1.0:
+            detail += f"; common words only, counts {telling:.2f}"
         numbers_a = {t for t in a if t.isdigit()}
         numbers_b = {t for t in b if t.isdigit()}
         if numbers_a and numbers_b and not numbers_a & numbers_b:
-            return Part(dice * information * rules.numbers_differ, detail + "; numbers differ")
+            return Part(dice * rules.numbers_differ, detail + "; numbers differ", telling)
         if dice < rules.typo_similarity and self._compact_typo(a, b):
-            return Part(rules.typo_similarity, detail + "; a typo apart")
-        if information < 1.0:
-            detail += f"; common words only ({information:.2f} of a rare word)"
-        return Part(dice * information, detail)
+            return Part(rules.typo_similarity, detail + "; a typo apart", telling)
+        return Part(dice, detail, telling)
 
     def operator(self, i: int, j: int) -> Part:
         op, agency = self.smarts.other[i], self.esmr.other[j]
@@ -113,8 +115,8 @@ class Scorer:
             found, total = self.covered(op, name_e)
             options.append((self._informed(found, total), "operator within the eSMR name"))
         if op and agency:
-            dice, information = self._names(op, agency)
-            options.append((dice * information, "operator vs agency"))
+            dice, telling = self._names(op, agency)
+            options.append((dice * telling, "operator vs agency"))
         if agency and name_s:
             found, total = self.covered(agency, name_s)
             options.append((self._informed(found, total), "agency within the SMARTS name"))

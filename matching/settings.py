@@ -70,6 +70,7 @@ class RivalRules:
     """When another candidate competes with a pair."""
 
     margin: float
+    good_name: float
     same_place_km: float
 
 
