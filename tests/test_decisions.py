@@ -7,10 +7,11 @@ bulk accepts are sampled for a precision check, and what people type is kept ver
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 
 import polars as pl
@@ -37,6 +38,7 @@ from matching.links import current_links, links_for_facility
 from matching.state import open_state
 
 AUTO, REVIEW = 0.92, 0.60
+PROJECT = Path(__file__).resolve().parent.parent
 HOSTILE = "<script>alert('x')</script> O'Brien \"Co\" ; DROP TABLE decisions; -- Ñandú 水 🚰"
 
 
@@ -206,26 +208,54 @@ def test_concurrent_decisions_from_two_engines_have_one_winner(state_url: str):
         eng.dispose()
 
 
-def _decide_all(url: str, reviewer: str, keys: list[tuple[str, str, str]]) -> list[str]:
-    """One process reviewing every pair; returns 'won' or 'conflict' per pair."""
-    engine = open_state(url)
-    got = []
-    for key in keys:
-        try:
-            decide(engine, *key, "accept", reviewer)
-            got.append("won")
-        except DecisionConflict:
-            got.append("conflict")
-    engine.dispose()
-    return got
+#: A reviewer in a process of its own: waits for the go file, then decides every pair.
+_REVIEWER_PROCESS = """
+import json, sys, time
+from pathlib import Path
+from matching.decisions import DecisionConflict, decide
+from matching.state import open_state
+
+url, reviewer, keys, ready, go = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), *sys.argv[4:]
+engine = open_state(url)
+Path(ready).touch()
+while not Path(go).exists():
+    time.sleep(0.005)
+got = []
+for key in keys:
+    try:
+        decide(engine, *key, "accept", reviewer)
+        got.append("won")
+    except DecisionConflict:
+        got.append("conflict")
+print(json.dumps(got))
+"""
 
 
 def test_concurrent_decisions_from_two_processes_have_one_winner(tmp_path: Path):
     url = f"sqlite:///{tmp_path / 'state.db'}"
     keys = [(f"W{i}", str(i), f"P{i}") for i in range(40)]
     save_pairs(open_state(url), pairs(*(k + (0.8,) for k in keys)), AUTO, REVIEW)
-    with ProcessPoolExecutor(2, mp_context=get_context("spawn")) as pool:
-        runs = list(pool.map(_decide_all, [url, url], ["alice", "bob"], [keys, keys]))
+    go = tmp_path / "go"
+    procs = []
+    for reviewer in ("alice", "bob"):
+        ready = tmp_path / f"{reviewer}.ready"
+        args = [url, reviewer, json.dumps(keys), str(ready), str(go)]
+        procs.append(
+            (
+                ready,
+                subprocess.Popen(
+                    [sys.executable, "-c", _REVIEWER_PROCESS, *args],
+                    cwd=PROJECT,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                ),
+            )
+        )
+    deadline = time.monotonic() + 60
+    while not all(ready.exists() for ready, _ in procs) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    go.touch()  # both processes start deciding at the same moment
+    runs = [json.loads(proc.communicate(timeout=120)[0]) for _, proc in procs]
     for i in range(len(keys)):
         assert sorted([runs[0][i], runs[1][i]]) == ["conflict", "won"]
     engine = open_state(url)
