@@ -208,6 +208,7 @@ def nightly(
     plan = NightlyPlan(
         refresh=_refresh_options(settings, source, (), force),
         match=settings.flags.get("ENABLE_FACILITY_MATCHING", True),
+        state_url=settings.state_url,
         pg_url=pg_url or settings.pg_url,
     )
     report = run_nightly(

@@ -22,8 +22,9 @@ from data_layer.store import Store
 from loaders.lock import refresh_lock
 from loaders.refresh import RefreshOptions
 from loaders.runlog import append_run
+from matching.contract import DEFAULT_AUTO_THRESHOLD, DEFAULT_REVIEW_THRESHOLD
 from ops.exit_codes import ExitCode, chain_code, code_for_error, is_success
-from ops.steps import Step, refresh_step, skipped
+from ops.steps import Step, match_step, refresh_step, skipped, sync_step
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,10 @@ class NightlyPlan:
 
     refresh: RefreshOptions
     match: bool
+    state_url: str = ""
     pg_url: str | None = field(default=None, repr=False)
+    auto_threshold: float = DEFAULT_AUTO_THRESHOLD
+    review_threshold: float = DEFAULT_REVIEW_THRESHOLD
 
 
 @dataclass
@@ -63,10 +67,30 @@ class Report:
 
 def _chain(store: Store, plan: NightlyPlan) -> list[tuple[str, Callable[[], Step]]]:
     """The steps in order, each as a callable that returns its Step."""
-    steps: list[tuple[str, Callable[[], Step]]] = [
-        ("refresh", lambda: refresh_step(store, plan.refresh))
+
+    def match() -> Step:
+        if not plan.match:
+            return skipped("match", "ENABLE_FACILITY_MATCHING is off")
+        return match_step(
+            store,
+            plan.state_url,
+            auto=plan.auto_threshold,
+            review=plan.review_threshold,
+            pg_url=plan.pg_url,
+            memory_limit=plan.refresh.memory_limit,
+        )
+
+    def sync() -> Step:
+        if not plan.pg_url:
+            return skipped("sync", "no PostgreSQL configured (STORMWATER_PG_URL or --pg)")
+        links_from = plan.state_url if plan.match else None
+        return sync_step(store, plan.pg_url, links_from, plan.refresh.memory_limit)
+
+    return [
+        ("refresh", lambda: refresh_step(store, plan.refresh)),
+        ("match", match),
+        ("sync", sync),
     ]
-    return steps
 
 
 def run_nightly(

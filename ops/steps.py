@@ -13,9 +13,15 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from data_layer.connection import open_store
 from data_layer.errors import StormwaterError
+from data_layer.pg.sync import sync
 from data_layer.store import Store
+from loaders.progress import Progress
 from loaders.refresh import FAILED, PUBLISHED, UNCHANGED, RefreshOptions, refresh
+from matching.links import current_links
+from matching.state import open_state
+from matching.store_match import match_store
 from ops.exit_codes import MEANINGS, ExitCode, code_for_error, outcome_code
 
 log = logging.getLogger(__name__)
@@ -117,3 +123,61 @@ def _refresh(store: Store, options: RefreshOptions) -> Step:
         error=error,
         details=[asdict(o) for o in outcomes],
     )
+
+
+def match_step(
+    store: Store,
+    state_url: str,
+    *,
+    auto: float,
+    review: float,
+    pg_url: str | None = None,
+    memory_limit: str = "2GB",
+) -> Step:
+    """Score and record a match run over the freshly refreshed store; updated when it found
+    new candidate pairs. Human decisions are never touched (matching.runs)."""
+    return guarded("match", lambda: _match(store, state_url, auto, review, pg_url, memory_limit))
+
+
+def _match(
+    store: Store, state_url: str, auto: float, review: float, pg_url: str | None, memory_limit: str
+) -> Step:
+    conn, engine = open_store(store.root, memory_limit), open_state(state_url)
+    try:
+        summary = match_store(conn.cursor(), engine, auto=auto, review=review, pg_url=pg_url)
+    finally:
+        conn.close()
+        engine.dispose()
+    figures = asdict(summary)
+    log.info("match: %s", summary.line(), extra={"event": "match_finished", "figures": figures})
+    code = ExitCode.UPDATED if summary.new else ExitCode.NOTHING_CHANGED
+    return Step("match", code, summary.line(), figures=figures)
+
+
+def sync_step(store: Store, pg_url: str, state_url: str | None, memory_limit: str = "2GB") -> Step:
+    """Bring PostgreSQL in line with the store and, when `state_url` is given (matching on),
+    the link decisions; updated when any row was written or removed."""
+    return guarded("sync", lambda: _sync(store, pg_url, state_url, memory_limit))
+
+
+def _sync(store: Store, pg_url: str, state_url: str | None, memory_limit: str) -> Step:
+    links = None
+    if state_url:
+        engine = open_state(state_url)
+        try:
+            links = current_links(engine)
+        finally:
+            engine.dispose()
+    conn = open_store(store.root, memory_limit)
+    try:
+        report = sync(
+            conn, pg_url, links=links, progress=lambda label, total: Progress(label, total, "rows")
+        )
+    finally:
+        conn.close()
+    changed = sum(report.total(k) for k in ("created", "updated", "deleted"))
+    figures = {k: report.total(k) for k in ("created", "updated", "deleted", "unchanged")}
+    figures |= {"mode": report.mode, "findings": report.findings, "target": report.target}
+    log.info("sync: %s", report.line(), extra={"event": "sync_finished", "figures": figures})
+    code = ExitCode.UPDATED if changed else ExitCode.NOTHING_CHANGED
+    return Step("sync", code, report.line(), figures=figures)
