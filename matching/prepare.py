@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -188,16 +189,29 @@ def water_weights(smarts: Side, esmr: Side) -> TokenWeights:
     return TokenWeights(_relative_information(counts, (len(smarts), len(esmr))))
 
 
+#: Shortest word whose doubled letters are taken as a typo (`ABB` / `ABBB`).
+SHORTEST_DOUBLED = 3
+_DOUBLED = re.compile(r"(.)\1+")
+
+
+def _single_letters(token: str) -> str:
+    """The token with each run of one letter written once: `abbb` -> `ab`."""
+    return _DOUBLED.sub(r"\1", token)
+
+
 def token_similarity(a: str, b: str, rules: NameRules) -> float:
     """1 for the same token; `typo_similarity` one edit apart (both at least
-    `typo_min_length` letters); `prefix_similarity` when one abbreviates the other (starts
-    it, at least `min_prefix_length` letters); else 0. Numbers only match exactly."""
+    `typo_min_length` letters) or differing only in doubled letters; `prefix_similarity`
+    when one abbreviates the other (starts it, at least `min_prefix_length` letters);
+    else 0. Numbers only match exactly."""
     if a == b:
         return 1.0
     if a.isdigit() or b.isdigit():
         return 0.0
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
     if len(short) >= rules.typo_min_length and OSA.distance(a, b, score_cutoff=1) <= 1:
+        return rules.typo_similarity
+    if len(short) >= SHORTEST_DOUBLED and _single_letters(a) == _single_letters(b):
         return rules.typo_similarity
     if len(short) >= rules.min_prefix_length and long_.startswith(short):
         return rules.prefix_similarity
@@ -207,7 +221,8 @@ def token_similarity(a: str, b: str, rules: NameRules) -> float:
 def token_neighbours(smarts: Side, esmr: Side, rules: NameRules) -> dict[str, dict[str, float]]:
     """For each token of either side's names, the other tokens it nearly matches (a typo
     or an abbreviation apart) with their similarity, found once through an index of
-    one-letter deletions and a sorted word list instead of comparing every two words."""
+    one-letter deletions and doubled letters, and a sorted word list, instead of comparing
+    every two words."""
     vocabulary = sorted(
         {
             t
@@ -222,6 +237,9 @@ def token_neighbours(smarts: Side, esmr: Side, rules: NameRules) -> dict[str, di
         if len(t) >= rules.typo_min_length and not t.isdigit():
             for key in {t, *(t[:i] + t[i + 1 :] for i in range(len(t)))}:
                 by_deletion[key].append(t)
+    for t in vocabulary:
+        if len(t) >= SHORTEST_DOUBLED and not t.isdigit():
+            by_deletion["=" + _single_letters(t)].append(t)
     found: set[tuple[str, str]] = set()
     for group in by_deletion.values():
         found.update((a, b) for a in group for b in group if a < b)
