@@ -17,15 +17,8 @@ import psycopg
 from data_layer.errors import SourceInvalid, SourceUnavailable
 from data_layer.results import run_query
 
-#: The SMARTS side: one row per application (wdid, app_id), industrial and construction.
-SMARTS_FACILITY_SCHEMA: dict[str, pl.DataType] = {
-    "wdid": pl.String(),
-    "app_id": pl.String(),
-    "permit_family": pl.String(),
-    "permit_type": pl.String(),
-    "status": pl.String(),
-    "name": pl.String(),
-    "operator": pl.String(),
+#: Where a facility is and what it does, on both sides (SMARTS: primary SIC as exported).
+_PLACE_SCHEMA: dict[str, pl.DataType] = {
     "address": pl.String(),
     "city": pl.String(),
     "zip": pl.String(),
@@ -37,20 +30,24 @@ SMARTS_FACILITY_SCHEMA: dict[str, pl.DataType] = {
     "receiving_water": pl.String(),
 }
 
+#: The SMARTS side: one row per application (wdid, app_id), industrial and construction.
+SMARTS_FACILITY_SCHEMA: dict[str, pl.DataType] = {
+    "wdid": pl.String(),
+    "app_id": pl.String(),
+    "permit_family": pl.String(),
+    "permit_type": pl.String(),
+    "status": pl.String(),
+    "name": pl.String(),
+    "operator": pl.String(),
+    **_PLACE_SCHEMA,
+}
+
 #: The eSMR side: one row per facility place; `agency` is the operating agency where known.
 ESMR_FACILITY_SCHEMA: dict[str, pl.DataType] = {
     "facility_place_id": pl.String(),
     "name": pl.String(),
     "agency": pl.String(),
-    "address": pl.String(),
-    "city": pl.String(),
-    "zip": pl.String(),
-    "county": pl.String(),
-    "region": pl.String(),
-    "latitude": pl.Float64(),
-    "longitude": pl.Float64(),
-    "sic": pl.String(),
-    "receiving_water": pl.String(),
+    **_PLACE_SCHEMA,
 }
 
 #: California's bounding box: coordinates outside it are treated as unknown.

@@ -12,7 +12,10 @@ import bisect
 import math
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import TypeVar
 
 import numpy as np
 import polars as pl
@@ -28,6 +31,8 @@ from matching.normalize import (
     street_number,
 )
 from matching.settings import KindRules, NameRules
+
+T = TypeVar("T")
 
 #: Regions that are parts of one Regional Board area (Central Valley, Lahontan).
 _REGION_FAMILY = {"5F": "5", "5R": "5", "5S": "5", "6A": "6", "6B": "6"}
@@ -54,13 +59,21 @@ class Side:
         return len(self.name)
 
 
-def _text(values: list[str | None]) -> list[str | None]:
-    """Lower-case words joined by one space; None for empty."""
+def _each_once(values: list[str | None], convert: Callable[[str | None], T]) -> list[T]:
+    """`convert` of each value, each distinct value converted once (names, cities and
+    waters repeat a lot)."""
+    seen: dict[str | None, T] = {}
     out = []
     for v in values:
-        joined = " ".join(simple_tokens(v))
-        out.append(joined or None)
+        if v not in seen:
+            seen[v] = convert(v)
+        out.append(seen[v])
     return out
+
+
+def _text(value: str | None) -> str | None:
+    """Lower-case words joined by one space; None for empty."""
+    return " ".join(simple_tokens(value)) or None
 
 
 def region_family(region: str | None) -> str | None:
@@ -68,32 +81,22 @@ def region_family(region: str | None) -> str | None:
     return _REGION_FAMILY.get(region or "", region) if region else None
 
 
-def _names(values: list[str | None], spellings: Spellings) -> list[tuple[str, ...]]:
-    """`name_tokens` of each value, each distinct spelling worked out once."""
-    seen: dict[str | None, tuple[str, ...]] = {}
-    out = []
-    for v in values:
-        if v not in seen:
-            seen[v] = name_tokens(v, spellings)
-        out.append(seen[v])
-    return out
-
-
 def _side(frame: pl.DataFrame, other: str, spellings: Spellings) -> Side:
     """Fields both sides share; `kind` is filled in by the side's own rule."""
     addresses = frame["address"].to_list()
+    names = partial(name_tokens, spellings=spellings)
     return Side(
-        name=_names(frame["name"].to_list(), spellings),
-        other=_names(frame[other].to_list(), spellings),
-        address=[address_tokens(v, spellings) for v in addresses],
-        number=[street_number(v) for v in addresses],
-        city=_text(frame["city"].to_list()),
+        name=_each_once(frame["name"].to_list(), names),
+        other=_each_once(frame[other].to_list(), names),
+        address=_each_once(addresses, partial(address_tokens, spellings=spellings)),
+        number=_each_once(addresses, street_number),
+        city=_each_once(frame["city"].to_list(), _text),
         zip=[(z or "")[:5] or None for z in frame["zip"].to_list()],
-        county=_text(frame["county"].to_list()),
+        county=_each_once(frame["county"].to_list(), _text),
         region=[r.upper() if r else None for r in frame["region"].to_list()],
         lat=frame["latitude"].fill_null(np.nan).to_numpy().astype(np.float64),
         lon=frame["longitude"].fill_null(np.nan).to_numpy().astype(np.float64),
-        water=_text(frame["receiving_water"].to_list()),
+        water=_each_once(frame["receiving_water"].to_list(), _text),
         kind=[],
     )
 

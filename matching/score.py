@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -32,7 +31,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
 from matching.prepare import Side, TokenWeights, region_family
-from matching.settings import PARTS, MatchSettings
+from matching.settings import MatchSettings
 
 
 class Part(NamedTuple):
@@ -62,16 +61,17 @@ class Scorer:
     def covered(self, tokens: tuple[str, ...], other: tuple[str, ...]) -> tuple[float, float]:
         """(weight of `tokens` found in `other`, total weight of `tokens`); a token matched
         only by a typo or an abbreviation counts that similarity of its weight."""
+        weights, neighbours = self.weights.weights, self.neighbours
         found = total = 0.0
         for t in tokens:
-            w = self.weights(t)
+            w = weights.get(t, 1.0)
             total += w
             if t in other:
                 found += w
                 continue
-            near = self.neighbours.get(t)
+            near = neighbours.get(t)
             if near:
-                found += w * max((near.get(o, 0.0) for o in other), default=0.0)
+                found += w * max([near.get(o, 0.0) for o in other], default=0.0)
         return found, total
 
     def _names(self, a: tuple[str, ...], b: tuple[str, ...]) -> tuple[float, float]:
@@ -201,18 +201,18 @@ class Scorer:
         return Part(similarity, f"SMARTS {a}, eSMR {b}", strength)
 
     def parts(self, i: int, j: int, km: float) -> dict[str, Part]:
-        """Every part's verdict for SMARTS row `i` and eSMR row `j`, `km` apart (NaN: unknown)."""
-        scorers: dict[str, Callable[[], Part]] = {
-            "name": lambda: self.name(i, j),
-            "operator": lambda: self.operator(i, j),
-            "address": lambda: self.address(i, j),
-            "distance": lambda: self.distance(km),
-            "place": lambda: self.place(i, j),
-            "region": lambda: self.region(i, j),
-            "water": lambda: self.water(i, j),
-            "kind": lambda: self.kind(i, j),
+        """Every part's verdict but `rivals` (see `matching/rivals.py`) for SMARTS row `i`
+        and eSMR row `j`, `km` apart (NaN: unknown), in the order of `PARTS`."""
+        return {
+            "name": self.name(i, j),
+            "operator": self.operator(i, j),
+            "address": self.address(i, j),
+            "distance": self.distance(km),
+            "place": self.place(i, j),
+            "region": self.region(i, j),
+            "water": self.water(i, j),
+            "kind": self.kind(i, j),
         }
-        return {p: scorers[p]() for p in PARTS if p in scorers}
 
 
 def weighted_score(parts: dict[str, Part], weights: dict[str, float]) -> float:
