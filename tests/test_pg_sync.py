@@ -9,6 +9,7 @@ it was, and the next run completes.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -417,3 +419,125 @@ def test_hostile_strings_round_trip_exactly(platform, tiny_store, hostile_store,
     assert pg_rows == store_rows
     kept = {row[1] for row in store_rows} & set(LOADABLE)
     assert len(kept) >= len(LOADABLE) - 4, f"the store kept only {sorted(kept)}"
+
+
+def _facility_keys(conn: StoreConnection, n: int) -> list[tuple[str, str]]:
+    return (
+        conn.cursor()
+        .execute(
+            "SELECT wdid, app_id FROM stg_smarts__industrial_facilities ORDER BY wdid LIMIT ?", [n]
+        )
+        .fetchall()
+    )
+
+
+def test_facility_links_follow_the_decisions(platform, tiny_store, opened, tmp_path):
+    import polars as pl
+
+    from matching.contract import PAIR_SCHEMA
+    from matching.decisions import decide
+    from matching.links import current_links
+    from matching.runs import save_pairs
+    from matching.state import open_state
+
+    url = platform()
+    conn = opened(tiny_store)
+    (w1, a1), (w2, a2), (w3, a3), (w4, a4) = _facility_keys(conn, 4)
+    pairs = pl.DataFrame(
+        [
+            (w1, a1, "1001", 0.95, "{}", "one", "Hyperion WRP"),
+            (w2, a2, "1002", 0.70, "{}", "two", "O'Brien"),
+            (w3, a3, "1003", 0.96, "{}", "three", "Tahoe"),
+            (w4, a4, "9999", 0.97, "{}", "four", "nowhere"),
+            (w1, a1, "1002", 0.65, "{}", "one", "O'Brien"),
+        ],
+        schema=PAIR_SCHEMA,
+        orient="row",
+    )
+    engine = open_state(f"sqlite:///{tmp_path / 'state.db'}")
+    save_pairs(engine, pairs, 0.92, 0.60)
+    decide(engine, w2, a2, "1002", "accept", "ana", note="same plant, new name")
+    decide(engine, w3, a3, "1003", "reject", "ben")
+    report = sync(conn, url, links=current_links(engine))
+    links_report = next(t for t in report.tables if t.table == "facility_links")
+    assert (links_report.created, links_report.skipped) == (2, 1)
+    with psycopg.connect(url) as pg:
+        rows = pg.execute(
+            'SELECT "esmrFacilityId", "smartsWdid", "smartsAppId", "linkMethod"::text,'
+            ' round(confidence::numeric, 2), notes, "verifiedBy", "verifiedAt" IS NOT NULL'
+            ' FROM facility_links ORDER BY "esmrFacilityId"'
+        ).fetchall()
+        unknown = pg.execute(
+            "SELECT details FROM data_quality_issues WHERE \"table\" = 'facility_links'"
+            " AND issue = 'UNKNOWN_REFERENCE'"
+        ).fetchall()
+    assert rows == [
+        (1001, w1, a1, "FUZZY", Decimal("0.95"), None, None, False),
+        (1002, w2, a2, "MANUAL", Decimal("0.70"), "same plant, new name", "ana", True),
+    ]
+    assert len(unknown) == 1 and "facilityPlaceId = 9999" in unknown[0][0]
+
+    decide(engine, w1, a1, "1001", "reject", "ben")
+    again = sync(conn, url, links=current_links(engine))
+    assert next(t for t in again.tables if t.table == "facility_links").deleted == 1
+    untouched = sync(conn, url, links=None)
+    assert "facility_links" not in {t.table for t in untouched.tables}
+    assert _pg_counts(url, ["facility_links"]) == {"facility_links": 1}
+
+
+def test_cli_sync_prints_one_summary_line_and_hides_the_password(
+    platform, tiny_store, tmp_path, monkeypatch
+):
+    from click.testing import CliRunner
+
+    from cli import cli
+
+    url = platform()
+    monkeypatch.setenv("STORMWATER_STORE", str(tiny_store.root))
+    monkeypatch.setenv("STORMWATER_STATE_URL", f"sqlite:///{tmp_path / 'state.db'}")
+    monkeypatch.setenv("STORMWATER_PG_URL", url)
+    runner = CliRunner()
+    first = runner.invoke(cli, ["sync"])
+    assert first.exit_code == 0, first.output
+    assert first.stdout.count("\n") == 1 and "full sync (first sync)" in first.stdout
+    second = runner.invoke(cli, ["sync", "--pg", url])
+    assert second.exit_code == 0, second.stderr[-2000:]
+    assert "delta sync" in second.stdout and "0 rows written" in second.stdout
+    with psycopg.connect(url) as pg:
+        pg.execute("ALTER ROLE postgres PASSWORD NULL")  # no-op on trust auth: it has none
+    bad = url.replace("postgres@", "postgres:hunter2@").replace(":5432/", ":1/")
+    failed = runner.invoke(cli, ["sync", "--pg", bad])
+    assert failed.exit_code == 1
+    assert "hunter2" not in failed.output
+    assert [x for x in failed.stderr.splitlines() if x.startswith("Error:")] == [
+        x for x in failed.stderr.splitlines() if x.strip()
+    ][-1:]
+
+
+def test_the_local_state_copy_is_used_only_while_postgres_still_holds_its_generation(
+    platform, tiny_store, week_store, opened, tmp_path, caplog
+):
+    caplog.set_level(logging.DEBUG, logger="data_layer.pg.sync")
+    url = platform()
+    here, elsewhere = tmp_path / "here", tmp_path / "elsewhere"
+    sync(opened(tiny_store), url, cache_dir=here)
+    copies = list(here.glob("*.parquet"))
+    assert len(copies) == 1
+    caplog.clear()
+    unchanged = sync(opened(tiny_store), url, cache_dir=here)
+    assert unchanged.total("updated") == 0 and list(here.glob("*.parquet")) == copies
+    assert "read from the local copy" in caplog.text
+    # another machine syncs this week's data: this machine's copy is now stale
+    sync(opened(week_store), url, cache_dir=elsewhere)
+    caplog.clear()
+    back = sync(opened(tiny_store), url, cache_dir=here)
+    assert "read from the local copy" not in caplog.text
+    assert back.total("updated") >= 2 and back.total("created") >= 1
+    assert list(here.glob("*.parquet")) != copies
+    assert totals(url) == _totals_after_sync(platform, opened(tiny_store))
+
+
+def _totals_after_sync(platform: Callable[[], str], conn: StoreConnection) -> tuple[Any, ...]:
+    url = platform()
+    sync(conn, url)
+    return totals(url)

@@ -10,7 +10,7 @@ The sync state moves in the same transaction, so it always describes what Postgr
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import duckdb
@@ -18,13 +18,57 @@ import psycopg
 from psycopg import sql
 
 from data_layer.pg import mapping as m
-from data_layer.pg.plan import TablePlan, rows_query
+from data_layer.pg.plan import TablePlan, diff, rows_query
+from data_layer.pg.report import ProgressFactory
 from data_layer.pg.schema import smarts_sync_state
-from data_layer.pg.transfer import copy_query_to_table, copy_table_to_duckdb
+from data_layer.pg.transfer import copy_query_to_table, copy_table_to_duckdb, copy_with_progress
 
 #: Rows per upsert statement.
 UPSERT_BATCH = 50_000
 STATE = smarts_sync_state.name
+#: Where a table's current state (id, _row_hash) is read from: a DuckDB relation's name.
+StateReader = Callable[[str], str]
+
+
+def write_delta(
+    pg: psycopg.Cursor[Any],
+    duck: duckdb.DuckDBPyConnection,
+    maps: list[m.TableMap],
+    plans: Mapping[str, TablePlan],
+    have: StateReader,
+    sync_rows: Mapping[str, int],
+    progress: ProgressFactory | None,
+) -> bool:
+    """Stage every table's changes, then delete children first and upsert parents first.
+
+    The sync's own rows are recorded only when a row changed: a run that finds nothing to
+    do writes nothing at all. Returns whether anything changed.
+    """
+    for tmap in maps:
+        stage_changes(pg, duck, plans[tmap.table], have, progress)
+    if not any(p.created or p.updated or p.deleted for p in plans.values()):
+        return False
+    for tmap in reversed(maps):
+        remove(pg, plans[tmap.table], tmap)
+    for tmap in maps:
+        upsert(pg, plans[tmap.table])
+    record_sync_rows(pg, sync_rows)
+    return True
+
+
+def record_sync_rows(pg: psycopg.Cursor[Any], sync_rows: Mapping[str, int]) -> None:
+    """The sync's own state rows (table `_sync`): the hash canary and the generation."""
+    pg.executemany(
+        sql.SQL(
+            'INSERT INTO {} ("table", id, "rowHash") VALUES (%s, %s, %s)'
+            ' ON CONFLICT ("table", id) DO UPDATE SET "rowHash" = EXCLUDED."rowHash"'
+        ).format(sql.Identifier(STATE)),
+        [(SYNC_TABLE, key, value) for key, value in sync_rows.items()],
+    )
+
+
+#: The `table` value of the sync's own rows in the sync state.
+SYNC_TABLE = "_sync"
 
 
 def read_state(pg: psycopg.Cursor[Any], duck: duckdb.DuckDBPyConnection, table: str) -> str:
@@ -37,13 +81,16 @@ def read_state(pg: psycopg.Cursor[Any], duck: duckdb.DuckDBPyConnection, table: 
     return name
 
 
-def stage(
+def stage_changes(
     pg: psycopg.Cursor[Any],
     duck: duckdb.DuckDBPyConnection,
     plan: TablePlan,
-    on_rows: Callable[[int], None] | None = None,
+    have: StateReader,
+    progress: ProgressFactory | None,
 ) -> None:
-    """Copy the plan's new and changed rows, and its removed ids, into temp tables."""
+    """Compare with the state Postgres holds; copy new and changed rows, and removed ids,
+    into temp tables."""
+    diff(duck, plan, have(plan.name))
     live = sql.Identifier(plan.name)
     rows, removed = _stage_names(plan)
     pg.execute(
@@ -62,7 +109,8 @@ def stage(
     )
     columns = [*plan.shaped.columns, "_row_hash", "_batch"]
     if plan.created + plan.updated:
-        copy_query_to_table(duck, staged, params, pg, rows, columns, on_rows)
+        total = plan.created + plan.updated
+        copy_with_progress(duck, staged, params, pg, rows, columns, plan.name, total, progress)
         pg.execute(sql.SQL("CREATE INDEX ON {} (_batch)").format(rows))
     if plan.deleted:
         gone = f'SELECT id FROM "{plan.tables["gone"]}"'

@@ -9,6 +9,7 @@ which ids are new, changed or gone. All of it lives in temp tables on the sync's
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,7 @@ import duckdb
 
 from data_layer.identifiers import ident, literal
 from data_layer.pg import mapping as m
+from data_layer.pg.schema import metadata
 from data_layer.pg.shaping import FINDING_TYPE, Shaped
 
 #: The temp table that gathers findings from every table (`findings.py` reads it).
@@ -24,12 +26,35 @@ RAW_FINDINGS = "sync_findings_raw"
 
 @dataclass(frozen=True)
 class Parent:
-    """Rows must name a row of `table`: `columns` of the child equal `target` of the parent."""
+    """A reference to check, and the DuckDB temp table holding the parent's `target` values."""
 
-    columns: tuple[str, ...]
-    table: str
-    target: tuple[str, ...]
-    keys: str  # DuckDB temp table holding the parent's `target` values
+    ref: m.Reference
+    keys: str
+
+
+def references(maps: Sequence[m.TableMap]) -> dict[str, list[m.Reference]]:
+    """Per table, the rows it must refer to: the schema's foreign keys, the mapping's own."""
+    refs: dict[str, list[m.Reference]] = {}
+    for tmap in maps:
+        fks = metadata.tables[tmap.table].foreign_key_constraints
+        refs[tmap.table] = [
+            m.Reference(
+                tuple(fk.column_keys),
+                fk.referred_table.name,
+                tuple(e.column.name for e in fk.elements),
+            )
+            for fk in sorted(fks, key=lambda fk: str(fk.name))
+        ] + list(tmap.references)
+    return refs
+
+
+def looked_up(refs: dict[str, list[m.Reference]]) -> dict[str, tuple[str, ...]]:
+    """Per referenced table, the columns its children look rows up by."""
+    keep: dict[str, list[str]] = {}
+    for ref in (r for found in refs.values() for r in found):
+        cols = keep.setdefault(ref.table, [])
+        cols += [c for c in ref.target if c not in cols]
+    return {table: tuple(cols) for table, cols in keep.items()}
 
 
 @dataclass
@@ -74,19 +99,19 @@ def plan_table(
     ]
     missing = ", ".join(f"CASE WHEN s.{ident(c)} IS NULL THEN {literal(c)} END" for c in required)
     joins, ref_ok, ref_issues = [], [], []
-    for i, p in enumerate(parents):
-        alias = f"p{i}"
+    for i, parent in enumerate(parents):
+        p, alias = parent.ref, f"p{i}"
         on = " AND ".join(
             f"s.{ident(c)} = {alias}.{ident(tc)}" for c, tc in zip(p.columns, p.target, strict=True)
         )
         joins.append(
             f"LEFT JOIN (SELECT DISTINCT {', '.join(ident(c) for c in p.target)}, true AS _hit"
-            f" FROM {ident(p.keys)}) AS {alias} ON {on}"
+            f" FROM {ident(parent.keys)}) AS {alias} ON {on}"
         )
         ref_ok.append(f"{alias}._hit IS NOT NULL")
         named = " || ', ' || ".join(
-            f"{literal(c + ' = ')} || coalesce(CAST(s.{ident(c)} AS VARCHAR), 'NULL')"
-            for c in p.columns
+            f"{literal(tc + ' = ')} || coalesce(CAST(s.{ident(c)} AS VARCHAR), 'NULL')"
+            for c, tc in zip(p.columns, p.target, strict=True)
         )
         ref_issues.append(
             f"CASE WHEN {alias}._hit IS NULL THEN {{'issue': 'UNKNOWN_REFERENCE', 'details':"

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import duckdb
 import psycopg
 from psycopg import errors, sql
 from sqlalchemy import ForeignKeyConstraint, MetaData, Table
@@ -24,7 +25,13 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import AddConstraint, CreateIndex
 
 from data_layer.errors import PostgresError
-from data_layer.pg.schema import NAMING_CONVENTION
+from data_layer.identifiers import ident, literal
+from data_layer.pg import changes
+from data_layer.pg import mapping as m
+from data_layer.pg.plan import TablePlan, rows_query
+from data_layer.pg.report import ProgressFactory
+from data_layer.pg.schema import NAMING_CONVENTION, metadata, smarts_sync_state
+from data_layer.pg.transfer import copy_with_progress
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +39,68 @@ SHADOW, RETIRED = "smarts_sync_new", "smarts_sync_old"
 #: How long the swap keeps retrying for its locks before the sync gives up.
 SWAP_LOCK_WAIT_S = 60.0
 _DIALECT = postgresql.dialect()
+
+
+def write_full(
+    pg: psycopg.Cursor[Any],
+    duck: duckdb.DuckDBPyConnection,
+    maps: list[m.TableMap],
+    plans: Mapping[str, TablePlan],
+    live_schema: str,
+    have: changes.StateReader,
+    holds: Sequence[tuple[str, str]],
+    sync_rows: Mapping[str, int],
+    progress: ProgressFactory | None,
+) -> float:
+    """Every swapped table and the sync state rebuilt as shadows, the others updated row by
+    row, then the swap; returns the seconds the swap waited for readers.
+
+    `holds`: per table, the DuckDB relation of its new state (id, _row_hash).
+    """
+    swapped = [t for t in maps if t.swap]
+    shadows = shadow_tables([metadata.tables[t.table] for t in swapped] + [smarts_sync_state])
+    for tmap in swapped:
+        plan = plans[tmap.table]
+        target = create_shadow(pg, live_schema, metadata.tables[tmap.table])
+        query, params = rows_query(plan)
+        columns = plan.shaped.columns
+        copy_with_progress(
+            duck, query, params, pg, target, columns, plan.name, plan.held, progress, freeze=True
+        )
+        finish_shadow(pg, live_schema, shadows[tmap.table])
+        plan.created = plan.held
+    by_row = [t for t in maps if not t.swap]
+    for tmap in by_row:
+        changes.stage_changes(pg, duck, plans[tmap.table], have, progress)
+    _fill_state(pg, duck, holds, live_schema, sync_rows, progress)
+    finish_shadow(pg, live_schema, shadows[smarts_sync_state.name])
+    for tmap in by_row:
+        changes.remove(pg, plans[tmap.table], tmap)
+        changes.upsert(pg, plans[tmap.table])
+    return swap(pg, live_schema, [t.table for t in swapped] + [smarts_sync_state.name])
+
+
+def _fill_state(
+    pg: psycopg.Cursor[Any],
+    duck: duckdb.DuckDBPyConnection,
+    holds: Sequence[tuple[str, str]],
+    live_schema: str,
+    sync_rows: Mapping[str, int],
+    progress: ProgressFactory | None,
+) -> None:
+    """The new sync state: every row each table now holds, and the sync's own rows."""
+    target = create_shadow(pg, live_schema, smarts_sync_state)
+    query = " UNION ALL ".join(
+        [f"SELECT {literal(name)}, id, _row_hash FROM {ident(rel)}" for name, rel in holds]
+        + [
+            f"SELECT {literal(changes.SYNC_TABLE)}, {literal(key)}, CAST(${key} AS BIGINT)"
+            for key in sync_rows
+        ]
+    )
+    columns = [c.name for c in smarts_sync_state.columns]
+    copy_with_progress(
+        duck, query, dict(sync_rows), pg, target, columns, "sync state", None, progress, True
+    )
 
 
 def create_shadow(pg: psycopg.Cursor[Any], live_schema: str, table: Table) -> sql.Composable:
@@ -100,8 +169,8 @@ def swap(pg: psycopg.Cursor[Any], live_schema: str, tables: Sequence[str]) -> fl
     live = [sql.Identifier(live_schema, t) for t in tables]
     waited = _lock_nowait(pg, live)
     pg.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(RETIRED)))
-    for name, ident in zip(tables, live, strict=True):
-        pg.execute(sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(ident, sql.Identifier(RETIRED)))
+    for name, table in zip(tables, live, strict=True):
+        pg.execute(sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(table, sql.Identifier(RETIRED)))
         pg.execute(
             sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(
                 sql.Identifier(SHADOW, name), sql.Identifier(live_schema)

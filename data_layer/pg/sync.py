@@ -19,10 +19,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import secrets
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -31,20 +32,16 @@ from psycopg import sql
 
 from data_layer.connection import StoreConnection
 from data_layer.errors import PostgresError, StormwaterError
-from data_layer.identifiers import ident, literal
 from data_layer.pg import changes, findings, importlog, shadow
 from data_layer.pg import mapping as m
 from data_layer.pg.ids import canary_sql
 from data_layer.pg.migrate import head_revision
-from data_layer.pg.plan import Parent, TablePlan, diff, plan_table, rows_query
-from data_layer.pg.schema import (
-    EXTERNAL_TABLES,
-    VERSION_TABLE,
-    metadata,
-    smarts_sync_state,
-)
+from data_layer.pg.plan import Parent, TablePlan, looked_up, plan_table, references
+from data_layer.pg.report import ProgressFactory, SyncReport, TableReport
+from data_layer.pg.schema import EXTERNAL_TABLES, VERSION_TABLE, metadata, smarts_sync_state
 from data_layer.pg.shaping import shape_table, table_key
-from data_layer.pg.transfer import copy_query_to_table, copy_table_to_duckdb
+from data_layer.pg.statecache import GENERATION_KEY, StateCache
+from data_layer.pg.transfer import copy_table_to_duckdb
 from data_layer.pg.urls import libpq_url, redact, scrub
 
 log = logging.getLogger(__name__)
@@ -52,64 +49,30 @@ log = logging.getLogger(__name__)
 #: The session-level advisory lock one sync holds per database ("SWSYNC").
 ADVISORY_LOCK = 0x535753594E43
 #: The sync-state row holding the content-hash canary (`ids.py`).
-CANARY_KEY = ("_sync", "hash_canary")
+CANARY_KEY = (changes.SYNC_TABLE, "hash_canary")
 STATE = sql.Identifier(smarts_sync_state.name)
 FULL, DELTA = "full", "delta"
-
-
-class Progress(Protocol):
-    """What the sync reports progress to (loaders.progress.Progress fits)."""
-
-    def advance(self, amount: float) -> None: ...
-
-    def finish(self, note: str = "done") -> None: ...
-
-
-ProgressFactory = Callable[[str, int | None], Progress]
-
-
-@dataclass(frozen=True)
-class TableReport:
-    """One table's counts for a run: rows read, written (new / changed), removed, not written."""
-
-    table: str
-    processed: int
-    created: int
-    updated: int
-    deleted: int
-    skipped: int
-    findings: int
-
-    @property
-    def unchanged(self) -> int:
-        return self.processed - self.skipped - self.created - self.updated
+_EXPECTED = (psycopg.Error, duckdb.Error, OSError, StormwaterError)
 
 
 @dataclass
-class SyncReport:
-    """What a sync did, for the CLI's one-line summary and the nightly log."""
+class _Run:
+    """One sync's inputs, shared by its steps."""
 
-    target: str
-    mode: str
-    reason: str
-    tables: list[TableReport] = field(default_factory=list)
-    findings: int = 0
-    seconds: float = 0.0
-    lock_wait: float = 0.0
+    store: StoreConnection
+    duck: duckdb.DuckDBPyConnection
+    pg_url: str
+    maps: list[m.TableMap]
+    full: bool
+    now: dt.datetime
+    progress: ProgressFactory | None
+    cache_dir: Path | None
+    cache: StateCache | None = None
+    generation: int = 0
 
-    def total(self, what: str) -> int:
-        return sum(getattr(t, what) for t in self.tables)
-
-    def line(self) -> str:
-        """One line: target, mode, rows written and why not, findings, time."""
-        written = self.total("created") + self.total("updated")
-        return (
-            f"{self.target}: {self.mode} sync ({self.reason}) — {written:,} rows written"
-            f" ({self.total('created'):,} new, {self.total('updated'):,} changed),"
-            f" {self.total('deleted'):,} removed, {self.total('unchanged'):,} unchanged,"
-            f" {self.total('skipped'):,} not written; {self.findings:,} data-quality findings;"
-            f" {self.seconds:.1f} s"
-        )
+    @property
+    def versions(self) -> str:
+        return "versions " + ", ".join(f"{k}={v}" for k, v in sorted(self.store.versions.items()))
 
 
 def sync(
@@ -119,288 +82,160 @@ def sync(
     links: pl.DataFrame | None = None,
     full: bool = False,
     progress: ProgressFactory | None = None,
+    cache_dir: Path | None = None,
 ) -> SyncReport:
     """Bring Postgres in line with the store's current versions and `links`, in one commit.
 
     `links`: the current link set (matching's LINK_SCHEMA); None leaves `facility_links`
-    as it is. `full`: rebuild every table instead of writing the delta.
+    as it is. `full`: rebuild every table instead of writing the delta. `cache_dir`: where
+    to keep a local copy of the sync state (`statecache.py`), None for none.
     """
-    started, now = time.perf_counter(), _now()
-    target = redact(pg_url)
+    started = time.perf_counter()
     for name in m.SOURCE_DATASETS:  # an empty store must never empty Postgres
         store.store.require_version(name)
     maps = [t for t in m.TABLE_MAPS if links is not None or t is not m.FACILITY_LINKS]
-    log_conn = _connect(pg_url, "stormwater-sync-log", autocommit=True)
+    duck = store.cursor()
     try:
-        _require_migrated(log_conn)
-        _take_lock(log_conn)
-        stale = importlog.close_stale(log_conn, now)
-        if stale:
-            log.warning("%d import-log rows of an interrupted sync marked failed", stale)
-        notes = "versions " + ", ".join(f"{k}={v}" for k, v in sorted(store.versions.items()))
-        ids = importlog.open_run(log_conn, [t.table for t in maps], now, notes)
-        try:
-            report = _run(store, pg_url, maps, links, full, now, progress, ids, notes)
-        except Exception as exc:
-            message = scrub(
-                str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc), pg_url
-            )
-            with contextlib.suppress(psycopg.Error):
-                importlog.fail(log_conn, ids, _now(), message)
-            if isinstance(exc, (psycopg.Error, duckdb.Error, OSError, StormwaterError)):
-                raise PostgresError(f"sync to {target} failed, nothing written: {message}") from exc
-            raise
+        if links is not None:
+            duck.register(m.LINKS_RELATION, links)
+        run = _Run(store, duck, pg_url, maps, full, _now(), progress, cache_dir)
+        report = _logged(run)
     finally:
-        log_conn.close()
-    report.target = target
+        duck.close()
     report.seconds = time.perf_counter() - started
     log.info(report.line())
     return report
 
 
-def _run(
-    store: StoreConnection,
-    pg_url: str,
-    maps: list[m.TableMap],
-    links: pl.DataFrame | None,
-    full: bool,
-    now: dt.datetime,
-    progress: ProgressFactory | None,
-    ids: dict[str, str],
-    notes: str,
-) -> SyncReport:
-    """The sync's one transaction: plan in DuckDB, write, record, swap, commit."""
-    duck = store.cursor()
+def _logged(run: _Run) -> SyncReport:
+    """The run under the sync lock, with its import-log rows opened and closed."""
+    target = redact(run.pg_url)
+    log_conn = _connect(run.pg_url, "stormwater-sync-log", autocommit=True)
     try:
-        with _connect(pg_url, "stormwater-sync", autocommit=False) as conn, conn.transaction():
-            pg = conn.cursor()
-            pg.execute("SET LOCAL lock_timeout = '60s'")
-            pg.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            live_schema = pg.execute("SELECT current_schema()").fetchall()[0][0]
-            mode, reason, canary = _mode(pg, duck, full)
-            if links is not None:
-                duck.register(m.LINKS_RELATION, links)
-            plans = _plan_all(pg, duck, store, maps, now)
-            report = SyncReport("", mode, reason)
-            if mode == FULL:
-                report.lock_wait = _write_full(pg, duck, maps, plans, live_schema, canary, progress)
-            else:
-                _write_delta(pg, duck, maps, plans, canary, progress)
-            importlog.complete(pg, ids, plans, _now(), f"{mode} sync; {notes}")
-            report.tables = [_table_report(plans[t.table]) for t in maps]
-            report.findings = plans[m.DATA_QUALITY_ISSUES.table].held
-        return report
+        _require_migrated(log_conn)
+        _take_lock(log_conn)
+        stale = importlog.close_stale(log_conn, run.now)
+        if stale:
+            log.warning("%d import-log rows of an interrupted sync marked failed", stale)
+        ids = importlog.open_run(log_conn, [t.table for t in run.maps], run.now, run.versions)
+        try:
+            report, holds = _transaction(run, ids)
+        except Exception as exc:
+            text = str(exc).strip()
+            message = scrub(text.splitlines()[0] if text else repr(exc), run.pg_url)
+            with contextlib.suppress(psycopg.Error):
+                importlog.fail(log_conn, ids, _now(), message)
+            if isinstance(exc, _EXPECTED):
+                raise PostgresError(f"sync to {target} failed, nothing written: {message}") from exc
+            raise
     finally:
-        duck.close()
+        log_conn.close()
+    if run.cache is not None:
+        run.cache.write(run.duck, holds, run.generation)
+    report.target = target
+    return report
 
 
-def _mode(
-    pg: psycopg.Cursor[Any], duck: duckdb.DuckDBPyConnection, full: bool
-) -> tuple[str, str, int]:
-    """Full or delta, why, and this DuckDB's hash canary."""
-    canary = duck.execute(canary_sql()).fetchall()[0][0]
-    stored = pg.execute(
-        sql.SQL('SELECT "rowHash" FROM {} WHERE "table" = %s AND id = %s').format(STATE),
-        list(CANARY_KEY),
-    ).fetchall()
-    if full:
-        return FULL, "asked for", canary
-    if not stored:
-        return FULL, "first sync", canary
-    if stored[0][0] != canary:
-        return FULL, "content hashes of this DuckDB differ from the last sync's", canary
-    return DELTA, "changes only", canary
+def _transaction(run: _Run, ids: dict[str, str]) -> tuple[SyncReport, list[tuple[str, str]]]:
+    """The sync's one transaction: plan in DuckDB, write, record, swap, commit.
+
+    Returns the report and, per table, the DuckDB relation of its new state (id, hash).
+    """
+    with _connect(run.pg_url, "stormwater-sync", autocommit=False) as conn, conn.transaction():
+        pg = conn.cursor()
+        pg.execute("SET LOCAL lock_timeout = '60s'")
+        pg.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        live_schema = pg.execute("SELECT current_schema()").fetchall()[0][0]
+        run.cache = StateCache.for_database(run.cache_dir, pg) if run.cache_dir else None
+        mode, reason, canary, stored = _mode(pg, run)
+        copy = run.cache.find(stored.get(GENERATION_KEY[1])) if run.cache else None
+        plans = _plan_all(pg, run)
+        run.generation = secrets.randbits(63)
+        sync_rows = {CANARY_KEY[1]: canary, GENERATION_KEY[1]: run.generation}
+        have = _state_reader(pg, run, copy)
+        # tables not synced this run (no link set given) keep their state as it is
+        holds = [(p.name, p.tables["hold"]) for p in plans.values()] + [
+            (t.table, have(t.table)) for t in m.TABLE_MAPS if t not in run.maps
+        ]
+        report = SyncReport("", mode, reason)
+        if mode == FULL:
+            report.lock_wait = shadow.write_full(
+                pg, run.duck, run.maps, plans, live_schema, have, holds, sync_rows, run.progress
+            )
+        elif not changes.write_delta(pg, run.duck, run.maps, plans, have, sync_rows, run.progress):
+            run.generation = stored.get(GENERATION_KEY[1], run.generation)
+        importlog.complete(pg, ids, plans, _now(), f"{mode} sync; {run.versions}")
+    report.tables = [_table_report(plans[t.table]) for t in run.maps]
+    report.findings = plans[m.DATA_QUALITY_ISSUES.table].held
+    return report, holds
 
 
-def _plan_all(
-    pg: psycopg.Cursor[Any],
-    duck: duckdb.DuckDBPyConnection,
-    store: StoreConnection,
-    maps: list[m.TableMap],
-    now: dt.datetime,
-) -> dict[str, TablePlan]:
+def _mode(pg: psycopg.Cursor[Any], run: _Run) -> tuple[str, str, int, dict[str, int]]:
+    """Full or delta and why, this DuckDB's hash canary, and the sync's rows as stored."""
+    canary = run.duck.execute(canary_sql()).fetchall()[0][0]
+    stored = dict(
+        pg.execute(
+            sql.SQL('SELECT id, "rowHash" FROM {} WHERE "table" = %s').format(STATE),
+            [changes.SYNC_TABLE],
+        ).fetchall()
+    )
+    if run.full:
+        return FULL, "asked for", canary, stored
+    if CANARY_KEY[1] not in stored:
+        return FULL, "first sync", canary, stored
+    if stored[CANARY_KEY[1]] != canary:
+        return FULL, "content hashes of this DuckDB differ from the last sync's", canary, stored
+    return DELTA, "changes only", canary, stored
+
+
+def _state_reader(pg: psycopg.Cursor[Any], run: _Run, copy: Path | None) -> changes.StateReader:
+    """Where each table's current state is read from: the local copy, else Postgres."""
+    if copy is not None and run.cache is not None:
+        cache = run.cache
+        log.debug("sync state read from the local copy %s", copy)
+        return lambda table: cache.view(run.duck, copy, table)
+    return lambda table: changes.read_state(pg, run.duck, table)
+
+
+def _plan_all(pg: psycopg.Cursor[Any], run: _Run) -> dict[str, TablePlan]:
     """Plan every table in order; the findings table last, from what the others found."""
-    findings.start_findings(duck)
-    dates = _source_dates(store)
-    refs = _parents(maps)
-    keep = _referenced(refs)
+    findings.start_findings(run.duck)
+    dates = _source_dates(run.store)
+    refs = references(run.maps)
+    keep = looked_up(refs)
     plans: dict[str, TablePlan] = {}
-    for tmap in maps:
+    for tmap in run.maps:
         table = metadata.tables[tmap.table]
         if tmap is m.DATA_QUALITY_ISSUES:
-            samples = m.MONITORING_SAMPLES
-            key = table_key(samples, metadata.tables[samples.table])
-            findings.add_sample_flags(duck, key)
-            findings.publish_findings(duck)
-        parents = [_parent_keys(pg, duck, plans, *r) for r in refs[tmap.table]]
-        shaped = shape_table(duck, tmap, table, dates, now)
-        plans[tmap.table] = plan_table(duck, shaped, parents, keep.get(tmap.table, ()))
+            samples = metadata.tables[m.MONITORING_SAMPLES.table]
+            findings.add_sample_flags(run.duck, table_key(m.MONITORING_SAMPLES, samples))
+            findings.publish_findings(run.duck)
+        parents = [_parent(pg, run.duck, plans, ref) for ref in refs[tmap.table]]
+        shaped = shape_table(run.duck, tmap, table, dates, run.now)
+        plans[tmap.table] = plan_table(run.duck, shaped, parents, keep.get(tmap.table, ()))
         log.debug("planned %s: %d rows held", tmap.table, plans[tmap.table].held)
     return plans
 
 
-def _parents(
-    maps: Sequence[m.TableMap],
-) -> dict[str, list[tuple[tuple[str, ...], str, tuple[str, ...]]]]:
-    """Per table, the rows it refers to: the schema's foreign keys and the mapping's references."""
-    refs: dict[str, list[tuple[tuple[str, ...], str, tuple[str, ...]]]] = {}
-    for tmap in maps:
-        table = metadata.tables[tmap.table]
-        found = [
-            (
-                tuple(fk.column_keys),
-                fk.referred_table.name,
-                tuple(e.column.name for e in fk.elements),
-            )
-            for fk in table.foreign_key_constraints
-        ]
-        found += [(r.columns, r.table, r.target) for r in tmap.references]
-        refs[tmap.table] = found
-    return refs
-
-
-def _referenced(
-    refs: dict[str, list[tuple[tuple[str, ...], str, tuple[str, ...]]]],
-) -> dict[str, tuple[str, ...]]:
-    """Per parent table, the columns children look rows up by."""
-    keep: dict[str, list[str]] = {}
-    for entries in refs.values():
-        for _, parent, target in entries:
-            cols = keep.setdefault(parent, [])
-            cols += [c for c in target if c not in cols]
-    return {k: tuple(v) for k, v in keep.items()}
-
-
-def _parent_keys(
+def _parent(
     pg: psycopg.Cursor[Any],
     duck: duckdb.DuckDBPyConnection,
     plans: dict[str, TablePlan],
-    columns: tuple[str, ...],
-    parent: str,
-    target: tuple[str, ...],
+    ref: m.Reference,
 ) -> Parent:
     """Where the referenced keys are: a synced parent's held keys, or read from Postgres."""
-    if parent not in EXTERNAL_TABLES:
-        return Parent(columns, parent, target, plans[parent].tables["keys"])
-    name = f"sync_keys__{parent}"
-    table = metadata.tables[parent]
+    if ref.table not in EXTERNAL_TABLES:
+        return Parent(ref, plans[ref.table].tables["keys"])
+    name = f"sync_keys__{ref.table}"
+    table = metadata.tables[ref.table]
     query = sql.SQL("SELECT {} FROM {}").format(
-        sql.SQL(", ").join(sql.Identifier(c) for c in target), sql.Identifier(parent)
+        sql.SQL(", ").join(sql.Identifier(c) for c in ref.target), sql.Identifier(ref.table)
     )
     types = {
-        c: "INTEGER" if table.columns[c].type.python_type is int else "VARCHAR" for c in target
+        c: "INTEGER" if table.columns[c].type.python_type is int else "VARCHAR" for c in ref.target
     }
     copy_table_to_duckdb(pg, query, duck, name, types)
-    return Parent(columns, parent, target, name)
-
-
-def _write_full(
-    pg: psycopg.Cursor[Any],
-    duck: duckdb.DuckDBPyConnection,
-    maps: list[m.TableMap],
-    plans: dict[str, TablePlan],
-    live_schema: str,
-    canary: int,
-    progress: ProgressFactory | None,
-) -> float:
-    """Shadow tables filled and indexed, row-by-row tables updated, then the swap."""
-    swapped = [t for t in maps if t.swap]
-    shadows = shadow.shadow_tables(
-        [metadata.tables[t.table] for t in swapped] + [smarts_sync_state]
-    )
-    for tmap in swapped:
-        plan = plans[tmap.table]
-        target = shadow.create_shadow(pg, live_schema, metadata.tables[tmap.table])
-        query, params = rows_query(plan)
-        _copy(pg, duck, plan.name, query, params, target, plan.shaped.columns, plan.held, progress)
-        shadow.finish_shadow(pg, live_schema, shadows[tmap.table])
-        plan.created = plan.held
-    for tmap in maps:
-        if not tmap.swap:
-            _delta_table(pg, duck, tmap, plans[tmap.table], progress)
-    state = shadow.create_shadow(pg, live_schema, smarts_sync_state)
-    query = " UNION ALL ".join(
-        f"SELECT {literal(p.name)}, id, _row_hash FROM {ident(p.tables['hold'])}"
-        for p in plans.values()
-    )
-    query += f" UNION ALL SELECT {literal(CANARY_KEY[0])}, {literal(CANARY_KEY[1])}, $canary"
-    held = sum(p.held for p in plans.values())
-    _copy(
-        pg,
-        duck,
-        "sync state",
-        query,
-        {"canary": canary},
-        state,
-        ["table", "id", "rowHash"],
-        held,
-        progress,
-    )
-    shadow.finish_shadow(pg, live_schema, shadows[smarts_sync_state.name])
-    for tmap in maps:
-        if not tmap.swap:
-            changes.remove(pg, plans[tmap.table], tmap)
-            changes.upsert(pg, plans[tmap.table])
-    return shadow.swap(pg, live_schema, [t.table for t in swapped] + [smarts_sync_state.name])
-
-
-def _write_delta(
-    pg: psycopg.Cursor[Any],
-    duck: duckdb.DuckDBPyConnection,
-    maps: list[m.TableMap],
-    plans: dict[str, TablePlan],
-    canary: int,
-    progress: ProgressFactory | None,
-) -> None:
-    """Stage every table's changes, then delete children-first and upsert parents-first."""
-    for tmap in maps:
-        _delta_table(pg, duck, tmap, plans[tmap.table], progress)
-    for tmap in reversed(maps):
-        changes.remove(pg, plans[tmap.table], tmap)
-    for tmap in maps:
-        changes.upsert(pg, plans[tmap.table])
-    pg.execute(
-        sql.SQL(
-            'INSERT INTO {} ("table", id, "rowHash") VALUES (%s, %s, %s)'
-            ' ON CONFLICT ("table", id) DO UPDATE SET "rowHash" = EXCLUDED."rowHash"'
-        ).format(STATE),
-        [*CANARY_KEY, canary],
-    )
-
-
-def _delta_table(
-    pg: psycopg.Cursor[Any],
-    duck: duckdb.DuckDBPyConnection,
-    tmap: m.TableMap,
-    plan: TablePlan,
-    progress: ProgressFactory | None,
-) -> None:
-    """Compare with Postgres's state and stage the table's changes."""
-    diff(duck, plan, changes.read_state(pg, duck, tmap.table))
-    report = progress(plan.name, plan.created + plan.updated) if progress else None
-    changes.stage(pg, duck, plan, report.advance if report else None)
-    if report:
-        report.finish()
-
-
-def _copy(
-    pg: psycopg.Cursor[Any],
-    duck: duckdb.DuckDBPyConnection,
-    label: str,
-    query: str,
-    params: dict[str, Any],
-    target: sql.Composable,
-    columns: Sequence[str],
-    total: int,
-    progress: ProgressFactory | None,
-) -> int:
-    report = progress(label, total) if progress else None
-    rows = copy_query_to_table(
-        duck, query, params, pg, target, columns, report.advance if report else None, freeze=True
-    )
-    if report:
-        report.finish()
-    return rows
+    return Parent(ref, name)
 
 
 def _table_report(plan: TablePlan) -> TableReport:
@@ -443,9 +278,8 @@ def _connect(pg_url: str, name: str, autocommit: bool) -> psycopg.Connection[Any
 def _require_migrated(conn: psycopg.Connection[Any]) -> None:
     """The SMARTS tables are at the migration's head, or a one-line error says what to run."""
     head = head_revision()
-    found = conn.execute("SELECT to_regclass(%s) IS NOT NULL", [VERSION_TABLE]).fetchall()[0][0]
     current = None
-    if found:
+    if conn.execute("SELECT to_regclass(%s) IS NOT NULL", [VERSION_TABLE]).fetchall()[0][0]:
         rows = conn.execute(
             sql.SQL("SELECT version_num FROM {}").format(sql.Identifier(VERSION_TABLE))
         ).fetchall()

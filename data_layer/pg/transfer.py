@@ -25,6 +25,7 @@ import pyarrow.csv as pacsv
 from psycopg import sql
 
 from data_layer.identifiers import ident, literal
+from data_layer.pg.report import ProgressFactory
 
 #: Rows per Arrow batch: big enough for COPY to run at full speed, small enough for memory.
 BATCH_ROWS = 50_000
@@ -148,3 +149,25 @@ def copy_table_to_duckdb(
             " allow_quoted_nulls = false, auto_detect = false)"
         )
     return duck.execute(f"SELECT count(*) FROM {ident(table)}").fetchall()[0][0]
+
+
+def copy_with_progress(
+    duck: duckdb.DuckDBPyConnection,
+    query: str,
+    params: Mapping[str, Any],
+    pg: psycopg.Cursor[Any],
+    target: sql.Composable,
+    columns: Sequence[str],
+    label: str,
+    total: int | None,
+    progress: ProgressFactory | None,
+    freeze: bool = False,
+) -> int:
+    """`copy_query_to_table`, reporting rows to a Progress made for `label` and `total`."""
+    report = progress(label, total) if progress is not None else None
+    rows = copy_query_to_table(
+        duck, query, params, pg, target, columns, report.advance if report else None, freeze
+    )
+    if report is not None:
+        report.finish()
+    return rows
