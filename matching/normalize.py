@@ -27,6 +27,8 @@ KINDS = ("abbreviation", "plant", "noise", "legal", "street", "generic")
 #: Words of the table's phrases at least this long are recognised with one typo
 #: (`Wastewwater Treatment Plant` is still `wwtp`).
 TYPO_FIX_MIN_LENGTH = 6
+#: Shortest cut-off last word taken as the start of a plant phrase's next word.
+MIN_CUT_WORD = 3
 
 _APOSTROPHES = re.compile(r"['\u2019`]")
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
@@ -35,7 +37,9 @@ _LEADING_NUMBER = re.compile(r"^\s*(\d+)")
 
 @dataclass(frozen=True)
 class Spellings:
-    """The abbreviation table, compiled: phrases (token tuples) to their canonical tokens."""
+    """The abbreviation table, compiled: phrases (token tuples) to their canonical tokens;
+    `fixes` finds the phrase word a typo stands for, `plant_phrases` and
+    `plant_word_starts` find a plant phrase cut short at the end of a name."""
 
     names: dict[tuple[str, ...], tuple[str, ...]]
     streets: dict[tuple[str, ...], tuple[str, ...]]
@@ -100,10 +104,6 @@ def load_spellings(path: Path = ABBREVIATIONS_FILE) -> Spellings:
 def _deletions(word: str) -> set[str]:
     """The word and each one-letter deletion of it."""
     return {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}
-
-
-#: Shortest cut-off last word taken as the start of a plant phrase's next word.
-MIN_CUT_WORD = 3
 
 
 def _cut_plant(tokens: list[str], sp: Spellings) -> list[str]:
