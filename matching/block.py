@@ -165,7 +165,9 @@ def _keep_plausible(pairs: pl.DataFrame, smarts: Side, esmr: Side, rules: Blocki
     km = haversine_km(smarts.lat[si], smarts.lon[si], esmr.lat[ei], esmr.lon[ei])
     fam_s = [region_family(smarts.region[i]) for i in si]
     fam_e = [region_family(esmr.region[i]) for i in ei]
-    same = np.array([a is None or b is None or a == b for a, b in zip(fam_s, fam_e, strict=True)])
+    same = np.array(
+        [a is None or b is None or a == b for a, b in zip(fam_s, fam_e, strict=True)], dtype=bool
+    )
     close = np.nan_to_num(km, nan=np.inf) <= rules.token_max_km
     return pairs.filter(pl.Series(same | close, dtype=pl.Boolean))
 

@@ -407,6 +407,17 @@ def test_hostile_strings_score_without_error_and_stay_plain_text():
     assert script.height and script["smarts_name"][0] == HOSTILE[0]
 
 
+@pytest.mark.parametrize("empty", ["smarts", "esmr", "both"])
+def test_an_empty_side_gives_no_pairs(empty: str):
+    smarts, esmr = frames([smarts_row(name="Hyperion WWTP")], [esmr_row(name="Hyperion WWTP")])
+    if empty in ("smarts", "both"):
+        smarts = smarts.clear()
+    if empty in ("esmr", "both"):
+        esmr = esmr.clear()
+    pairs = score_candidates(smarts, esmr)
+    assert pairs.is_empty() and pairs.schema == pl.Schema(PAIR_SCHEMA)
+
+
 def test_frames_without_optional_columns_are_scored():
     smarts = pl.DataFrame({"wdid": ["a"], "app_id": ["1"], "name": ["Hyperion WWTP"]})
     esmr = pl.DataFrame({"facility_place_id": ["9"], "name": ["Hyperion WWTP"]})
