@@ -255,11 +255,14 @@ if profile is None:
     )
     st.stop()
 
-st.title(profile["display_name"])
+st.title(sh.plain(profile["display_name"]))
 st.caption(
-    f"WDID {wdid} · application {app_id} · {profile['permit_family']} "
-    f"({profile['permit_type'] or 'type not recorded'}) · {profile['status'] or 'status unknown'}"
-    f" · Region {profile['region'] or '—'}, {profile['county'] or 'county unknown'}"
+    sh.plain(
+        f"WDID {wdid} · application {app_id} · {profile['permit_family']} "
+        f"({profile['permit_type'] or 'type not recorded'}) · "
+        f"{profile['status'] or 'status unknown'} · Region {profile['region'] or '—'}, "
+        f"{profile['county'] or 'county unknown'}"
+    )
 )
 nd_rule = sh.nd_rule_control()
 

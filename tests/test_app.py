@@ -8,18 +8,22 @@ store gives one readable line.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from data_layer.connection import StoreConnection, open_store
 from data_layer.exceedances import facility_year_gaps
 from data_layer.settings import FEATURE_FLAGS
-from data_layer.store import Store
+from data_layer.store import Store, store_at
 from data_layer.timeline import facility_timeline
 from data_layer.violations import violations
+from loaders.refresh import RefreshOptions, refresh
+from pages._shared import plain
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = (
@@ -144,7 +148,7 @@ def test_facility_page_opens_from_query_params_with_its_timeline(
     events = facility_timeline(conn.cursor(), wdid, app_id)
     at = start(tiny_store.root, monkeypatch)
     visit(at, "pages/facilities.py", wdid=wdid, app_id=app_id, tab="Compliance timeline")
-    assert at.title[0].value == gap["facility_name"]
+    assert at.title[0].value == plain(gap["facility_name"])
     assert at.get("plotly_chart"), "no timeline chart"
     table = at.dataframe[0].value
     assert len(table) == events.height
@@ -163,6 +167,34 @@ def test_facility_tabs_render_and_an_unknown_facility_says_so(
         assert not at.error, (tab, [e.value for e in at.error])
     visit(at, "pages/facilities.py", wdid="9 99X000000", app_id="0")
     assert any("No facility with WDID 9 99X000000" in w.value for w in at.warning)
+
+
+HOSTILE_NAME = "<b>*Acme*</b> [click](javascript:alert(1)) `x` # _y_"
+
+
+def test_a_hostile_facility_name_shows_as_typed(
+    tiny_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "source"
+    shutil.copytree(tiny_source, source)
+    facilities = pl.read_csv(source / "industrial_facilities.csv", infer_schema=False)
+    facilities = facilities.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0)
+        .then(pl.lit(HOSTILE_NAME))
+        .otherwise(pl.col("FACILITY_NAME"))
+        .alias("FACILITY_NAME")
+    )
+    facilities.write_csv(source / "industrial_facilities.csv")
+    store = tmp_path / "store"
+    options = RefreshOptions(source=str(source), esmr_years=(2023, 2024), memory_limit="1GB")
+    assert all(o.outcome == "published" for o in refresh(store_at(store), options))
+    wdid, app_id = facilities.row(0, named=True)["WDID"], facilities.row(0, named=True)["APP_ID"]
+    at = start(store, monkeypatch)
+    visit(at, "pages/facilities.py", wdid=wdid.strip(), app_id=app_id.strip())
+    title = at.title[0].value
+    assert title == plain(HOSTILE_NAME)
+    for markup in ("<b>", "*Acme*", "](javascript", "`x`"):
+        assert markup not in title, markup
 
 
 def test_facility_search_finds_by_wdid(
