@@ -18,6 +18,7 @@ from bench.matching import matching_benchmarks
 from bench.measure import measure_code
 from bench.pages import page_benchmarks
 from bench.queries import query_benchmarks
+from bench.sync import sync_benchmarks
 from data_layer.settings import Settings
 
 BARE_COPY = """
@@ -141,6 +142,7 @@ BENCHMARKS = {
     "queries": query_benchmarks,
     "pages": page_benchmarks,
     "matching": matching_benchmarks,
+    "sync": sync_benchmarks,
 }
 
 

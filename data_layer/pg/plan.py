@@ -217,22 +217,27 @@ def diff(cur: duckdb.DuckDBPyConnection, plan: TablePlan, have: str) -> None:
     """Compare the rows held with `have` (id, _row_hash: Postgres's state) into temp tables.
 
     `send`: ids new or changed (with their hash); `gone`: ids Postgres holds and the store
-    no longer does. Fills the plan's created / updated / deleted counts.
+    no longer does. One full join finds both. Fills the created / updated / deleted counts.
     """
     t = {k: ident(v) for k, v in plan.tables.items()}
-    send, gone = _temp(plan.name, "send"), _temp(plan.name, "gone")
+    send, gone, changed = (_temp(plan.name, w) for w in ("send", "gone", "changed"))
     plan.tables.update(send=send, gone=gone)
     cur.execute(
-        f"CREATE OR REPLACE TEMP TABLE {ident(send)} AS SELECT h.id, h._row_hash,"
-        f" v.id IS NULL AS _new FROM {t['hold']} AS h LEFT JOIN {ident(have)} AS v"
-        " ON h.id = v.id WHERE v.id IS NULL OR v._row_hash <> h._row_hash"
+        f"CREATE OR REPLACE TEMP TABLE {ident(changed)} AS SELECT coalesce(h.id, v.id) AS id,"
+        " h._row_hash, h.id IS NULL AS _gone, v.id IS NULL AS _new"
+        f" FROM {t['hold']} AS h FULL JOIN {ident(have)} AS v ON h.id = v.id"
+        " WHERE h.id IS NULL OR v.id IS NULL OR h._row_hash <> v._row_hash"
     )
     cur.execute(
-        f"CREATE OR REPLACE TEMP TABLE {ident(gone)} AS SELECT v.id FROM {ident(have)} AS v"
-        f" ANTI JOIN {t['hold']} AS h ON h.id = v.id"
+        f"CREATE OR REPLACE TEMP TABLE {ident(send)} AS SELECT id, _row_hash, _new"
+        f" FROM {ident(changed)} WHERE NOT _gone"
+    )
+    cur.execute(
+        f"CREATE OR REPLACE TEMP TABLE {ident(gone)} AS SELECT id FROM {ident(changed)} WHERE _gone"
     )
     created, updated, deleted = cur.execute(
-        f"SELECT count(*) FILTER (WHERE _new), count(*) FILTER (WHERE NOT _new),"
-        f" (SELECT count(*) FROM {ident(gone)}) FROM {ident(send)}"
+        "SELECT count(*) FILTER (WHERE _new), count(*) FILTER (WHERE NOT _new AND NOT _gone),"
+        f" count(*) FILTER (WHERE _gone) FROM {ident(changed)}"
     ).fetchall()[0]
     plan.created, plan.updated, plan.deleted = int(created), int(updated), int(deleted)
+    cur.execute(f"DROP TABLE {ident(changed)}")

@@ -61,19 +61,30 @@ def write_full(
     shadows = shadow_tables([metadata.tables[t.table] for t in swapped] + [smarts_sync_state])
     for tmap in swapped:
         plan = plans[tmap.table]
+        started = time.perf_counter()
         target = create_shadow(pg, live_schema, metadata.tables[tmap.table])
         query, params = rows_query(plan)
         columns = plan.shaped.columns
         copy_with_progress(
             duck, query, params, pg, target, columns, plan.name, plan.held, progress, freeze=True
         )
+        copied = time.perf_counter()
         finish_shadow(pg, live_schema, shadows[tmap.table])
+        log.debug(
+            "%s: %d rows copied in %.1f s, keys, indexes and statistics in %.1f s",
+            plan.name,
+            plan.held,
+            copied - started,
+            time.perf_counter() - copied,
+        )
         plan.created = plan.held
     by_row = [t for t in maps if not t.swap]
     for tmap in by_row:
         changes.stage_changes(pg, duck, plans[tmap.table], have, progress)
+    started = time.perf_counter()
     _fill_state(pg, duck, holds, live_schema, sync_rows, progress)
     finish_shadow(pg, live_schema, shadows[smarts_sync_state.name])
+    log.debug("sync state written in %.1f s", time.perf_counter() - started)
     for tmap in by_row:
         changes.remove(pg, plans[tmap.table], tmap)
         changes.upsert(pg, plans[tmap.table])
