@@ -16,6 +16,7 @@ import streamlit as st
 from data_layer.match_review import esmr_place_evidence, esmr_place_parameters, esmr_place_series
 from matching.links import links_for_facility
 from pages import _shared as sh
+from pages._charts import series_figure
 from pages._shared import K
 
 REVIEW_PAGE = "pages/review.py"
@@ -54,7 +55,7 @@ def _place_charts(place_id: str, key: str) -> None:
         units = row["units"] or ""
         with cols[i % 2]:
             st.plotly_chart(
-                sh.series_figure(series, NO_AVERAGES, row["parameter"], units), key=f"{key}_{i}"
+                series_figure(series, NO_AVERAGES, row["parameter"], units), key=f"{key}_{i}"
             )
             st.caption(f"{row['n_results']:,} results, {row['n_nd']:,} non-detect")
 

@@ -9,6 +9,8 @@ import streamlit as st
 from data_layer.enforcement import enforcement_actions, enforcement_totals
 from pages import _shared as sh
 from pages import palette
+from pages._charts import bar
+from pages._exports import export_buttons, with_evidence
 from pages._shared import K
 
 st.title("Enforcement actions")
@@ -67,7 +69,7 @@ page = sh.run(
 everything = sh.run_all(enforcement_actions, **filters)
 by_type, by_year = st.columns(2)
 by_type.plotly_chart(
-    sh.bar(
+    bar(
         everything.group_by("enforcement_type").len().sort("len"),
         x="len",
         y="enforcement_type",
@@ -78,7 +80,7 @@ by_type.plotly_chart(
     key="by_type",
 )
 by_year.plotly_chart(
-    sh.bar(
+    bar(
         everything.group_by("issuance_year", "enforcement_status").len().sort("issuance_year"),
         x="issuance_year",
         y="len",
@@ -118,6 +120,6 @@ sh.table(
 sh.pager(page.total)
 
 st.subheader("Export")
-sh.export_buttons(
-    sh.with_evidence(everything, "enforcement_actions", "enforcement_id"), "enforcement", "export"
+export_buttons(
+    with_evidence(everything, "enforcement_actions", "enforcement_id"), "enforcement", "export"
 )

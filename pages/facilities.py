@@ -25,6 +25,8 @@ from data_layer.quality import facility_quality
 from data_layer.timeline import facility_timeline
 from pages import _linked_esmr as linked_esmr
 from pages import _shared as sh
+from pages._charts import era_figure, pin_map, series_figure, timeline_figure
+from pages._exports import export_buttons, with_evidence
 from pages._shared import K
 
 KIND_FLAGS = {
@@ -96,7 +98,7 @@ def overview(profile: dict) -> None:
         if profile["latitude"] is None or profile["longitude"] is None:
             st.info("No coordinates on record for this facility, so no map pin.")
         else:
-            sh.pin_map(profile["latitude"], profile["longitude"], profile["display_name"])
+            pin_map(profile["latitude"], profile["longitude"], profile["display_name"])
             if not profile["coords_in_california"]:
                 st.warning("These coordinates fall outside California — likely a data error.")
 
@@ -117,7 +119,7 @@ def era(wdid: str, app_id: str, nd_rule: str, family: str) -> None:
     if levels.height == 0:
         st.success("No computed exceedance under this rule, so every parameter stays at Baseline.")
         return
-    st.plotly_chart(sh.era_figure(levels), key="era")
+    st.plotly_chart(era_figure(levels), key="era")
     st.dataframe(
         levels.select("parameter", "level", "effective_date", "reason"),
         hide_index=True,
@@ -146,7 +148,7 @@ def timeline(wdid: str, app_id: str, nd_rule: str) -> None:
             "on record for this facility."
         )
         return
-    st.plotly_chart(sh.timeline_figure(events), key="timeline")
+    st.plotly_chart(timeline_figure(events), key="timeline")
     shown = events.with_columns(
         pl.when(pl.col("official"))
         .then(pl.lit("official"))
@@ -175,8 +177,8 @@ def timeline(wdid: str, app_id: str, nd_rule: str) -> None:
             "source_id": "Source row id",
         },
     )
-    sh.export_buttons(
-        sh.with_evidence(events, None, "source_id", (nd_rule, sh.nal_version())),
+    export_buttons(
+        with_evidence(events, None, "source_id", (nd_rule, sh.nal_version())),
         f"timeline_{wdid}".replace(" ", "_"),
         "x_timeline",
     )
@@ -202,7 +204,7 @@ def monitoring(wdid: str, app_id: str, nd_rule: str) -> None:
             note += f", {row['n_unit_excluded']:,} in an unmapped unit (not drawn)"
         with cols[i % 2]:
             st.plotly_chart(
-                sh.series_figure(series, avg, row["parameter"], row["units"] or ""),
+                series_figure(series, avg, row["parameter"], row["units"] or ""),
                 key=f"series_{i}",
             )
             st.caption(note + ("" if row["has_nal"] else "; the permit sets no NAL for it"))
@@ -360,8 +362,8 @@ if tabs["Records"].open:
             sh.table(
                 rows, key=f"raw_{id_col}", column_config=config, facility=False, every_column=True
             )
-            sh.export_buttons(
-                sh.with_evidence(rows, dataset, id_col),
+            export_buttons(
+                with_evidence(rows, dataset, id_col),
                 f"{wdid}_{title}".replace(" ", "_").lower(),
                 f"x_{id_col}",
             )

@@ -10,6 +10,7 @@ import streamlit as st
 
 from data_layer.exceedances import facility_year_gaps
 from pages import _shared as sh
+from pages._exports import export_buttons, with_evidence
 from pages._shared import K
 
 st.title("Gap finder")
@@ -78,8 +79,8 @@ sh.table(
 sh.pager(page.total)
 
 st.subheader("Export")
-sh.export_buttons(
-    sh.with_evidence(
+export_buttons(
+    with_evidence(
         everything,
         "industrial_monitoring",
         pl.concat_str("wdid", "app_id", pl.col("reporting_year").cast(pl.String), separator="|"),

@@ -9,6 +9,8 @@ import streamlit as st
 from data_layer.inspections import inspection_violations, inspections
 from pages import _shared as sh
 from pages import palette
+from pages._charts import bar
+from pages._exports import export_buttons, with_evidence
 from pages._shared import K
 
 st.title("Inspections")
@@ -62,7 +64,7 @@ if page.total == 0:
 everything = sh.run_all(inspections, **filters)
 by_purpose, by_year = st.columns(2)
 by_purpose.plotly_chart(
-    sh.bar(
+    bar(
         everything.group_by("inspection_purpose").len().sort("len"),
         x="len",
         y="inspection_purpose",
@@ -79,7 +81,7 @@ found = everything.with_columns(
     .alias("outcome")
 )
 by_year.plotly_chart(
-    sh.bar(
+    bar(
         found.group_by("inspection_year", "outcome").len().sort("inspection_year"),
         x="inspection_year",
         y="len",
@@ -137,6 +139,4 @@ with st.expander("Violations found by one inspection"):
         )
 
 st.subheader("Export")
-sh.export_buttons(
-    sh.with_evidence(everything, "inspections", "inspection_id"), "inspections", "export"
-)
+export_buttons(with_evidence(everything, "inspections", "inspection_id"), "inspections", "export")

@@ -14,6 +14,7 @@ from data_layer.map_points import map_points
 from pages import _shared as sh
 from pages import palette
 from pages._deck import CompactDeck
+from pages._exports import export_buttons, with_evidence
 from pages._shared import K
 
 #: Rows of the no-coordinates table sent to the browser; the export holds every one.
@@ -139,8 +140,8 @@ with st.expander(f"Facilities without coordinates ({missing:,})"):
             "exceedances": sh.INT | {"label": "Exceedances (computed)"},
         },
     )
-sh.export_buttons(
-    sh.with_evidence(
+export_buttons(
+    with_evidence(
         points.with_columns(
             pl.when(pl.col("permit_family") == "Industrial")
             .then(pl.lit("industrial_facilities"))

@@ -19,6 +19,8 @@ from data_layer.monitoring import distribution, statewide_summary
 from data_layer.nal_table import load_nal_table
 from pages import _shared as sh
 from pages import palette
+from pages._charts import histogram_figure
+from pages._exports import export_buttons, with_evidence
 from pages._shared import K
 
 st.title("Monitoring results, statewide")
@@ -90,7 +92,7 @@ if hist.height == 0:
     hist_col.info(f"No {parameter} results in {sh.reporting_year(year)} for this scope.")
 else:
     lines = {"annual NAL": nal.annual_nal, "instantaneous NAL": nal.instantaneous_max_nal}
-    fig = sh.histogram_figure(
+    fig = histogram_figure(
         hist, f"Distribution, {sh.reporting_year(year)} ({nd_rule} rule)", units, lines
     )
     hist_col.plotly_chart(fig, key="hist")
@@ -171,8 +173,8 @@ sh.table(
 )
 sh.pager(page.total)
 everything = sh.run_all(query, **table_filters)
-sh.export_buttons(
-    sh.with_evidence(
+export_buttons(
+    with_evidence(
         everything,
         "industrial_monitoring",
         pl.concat_str(

@@ -9,6 +9,8 @@ import streamlit as st
 from data_layer.violations import violations
 from pages import _shared as sh
 from pages import palette
+from pages._charts import bar
+from pages._exports import export_buttons, with_evidence
 from pages._shared import K
 
 st.title("Violations")
@@ -61,7 +63,7 @@ everything = sh.run_all(violations, **filters)
 by_type, by_year = st.columns(2)
 types = everything.group_by("violation_type").len().sort("len")
 by_type.plotly_chart(
-    sh.bar(
+    bar(
         types,
         x="len",
         y="violation_type",
@@ -73,7 +75,7 @@ by_type.plotly_chart(
 )
 years = everything.group_by("occurrence_year", "violation_status").len().sort("occurrence_year")
 by_year.plotly_chart(
-    sh.bar(
+    bar(
         years, x="occurrence_year", y="len", title="By year of occurrence", stack="violation_status"
     ),
     key="by_year",
@@ -110,6 +112,4 @@ sh.table(
 sh.pager(page.total)
 
 st.subheader("Export")
-sh.export_buttons(
-    sh.with_evidence(everything, "violations", "violation_id"), "violations", "export"
-)
+export_buttons(with_evidence(everything, "violations", "violation_id"), "violations", "export")

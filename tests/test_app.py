@@ -247,12 +247,13 @@ def test_exports_carry_evidence_columns(tiny_store: Store, monkeypatch: pytest.M
 
         from data_layer.settings import Settings
         from pages import _shared as sh
+        from pages._exports import with_evidence
 
         st.session_state[sh.K.SETTINGS] = Settings.from_env()
         st.session_state[sh.K.IN_FRAME] = True
         st.query_params["year"] = "2022"
         frame = pl.DataFrame({"violation_id": ["11", "12"]})
-        out = sh.with_evidence(frame, "violations", "violation_id", ("exclude", "NAL v1"))
+        out = with_evidence(frame, "violations", "violation_id", ("exclude", "NAL v1"))
         st.code(json.dumps(out.row(0, named=True), default=str))
 
     at = AppTest.from_function(script, default_timeout=30)
