@@ -464,14 +464,12 @@ def sync(ctx: click.Context, pg_url: str | None, full: bool) -> None:
         from matching.state import open_state
 
         links = current_links(open_state(settings.state_url))
-    store = open_store(settings.store, settings.memory_limit)
     report = run_sync(
-        store,
+        open_store(settings.store, settings.memory_limit),
         url,
         links=links,
         full=full,
         progress=lambda label, total: Progress(label, total, unit="rows"),
-        cache_dir=store.store.pg_sync_dir,
     )
     click.echo(report.line())
 

@@ -21,15 +21,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from bench.measure import measure_code
 from bench.queries import ensure_store
-from data_layer.datasets import DATASETS
-from data_layer.identifiers import ident, literal
+from data_layer.datasets import DATASETS, NULL_TOKENS
+from data_layer.pg.mapping import FACILITY_LINKS, TABLE_MAPS
 from data_layer.pg.migrate import migrate
 from data_layer.settings import Settings
 from data_layer.store import Store, store_at
@@ -38,16 +37,7 @@ log = logging.getLogger(__name__)
 
 LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 #: The tables a sync writes from the store, in load order (facility_links needs decisions).
-LOADED = (
-    "smarts_facilities",
-    "smarts_violations",
-    "smarts_enforcement_actions",
-    "smarts_inspections",
-    "smarts_inspection_violation_links",
-    "smarts_monitoring_reports",
-    "smarts_monitoring_samples",
-    "data_quality_issues",
-)
+LOADED = tuple(t.table for t in TABLE_MAPS if t is not FACILITY_LINKS)
 #: Per SMARTS export, the column edited in 1 % of rows for the weekly delta, and how.
 WEEKLY_EDITS = {
     "industrial_facilities": ("FACILITY_NAME", "text"),
@@ -61,10 +51,9 @@ WEEKLY_EDITS = {
 CHANGED_SHARE = 100  # one row in this many
 
 SYNC = """
-from pathlib import Path
 from data_layer.connection import open_store
 from data_layer.pg.sync import sync
-sync(open_store({store!r}), {url!r}, full={full!r}, cache_dir=Path({cache!r}))
+sync(open_store({store!r}), {url!r}, full={full!r})
 """
 
 #: The platform's table the migration's foreign key points at (a stand-in, empty).
@@ -142,15 +131,14 @@ def sync_benchmarks(
     store = ensure_store(workdir, scale, settings)
     week = ensure_week_store(workdir, scale, store, settings)
     server = _server(settings)
-    cache, dumps = workdir / "pg_sync_cache", workdir / "sync_rows"
+    dumps = workdir / "sync_rows"
     with _databases(server) as made:
         ours, bare, files, synced = [], [], {}, ""
         for _ in range(repeat):
             if synced:
                 _drop(server, synced, made)
-            shutil.rmtree(cache, ignore_errors=True)
             synced = _new_database(server, made)
-            full = SYNC.format(store=str(store.root), url=synced, full=True, cache=str(cache))
+            full = SYNC.format(store=str(store.root), url=synced, full=True)
             ours.append(measure_code(full))
             files = files or _dump_rows(synced, dumps)
             baseline = _new_database(server, made)
@@ -167,7 +155,7 @@ def sync_benchmarks(
         deltas = []
         for i in range(repeat):  # alternate: a week's changes, then back again
             target = week if i % 2 == 0 else store
-            code = SYNC.format(store=str(target.root), url=synced, full=False, cache=str(cache))
+            code = SYNC.format(store=str(target.root), url=synced, full=False)
             deltas.append(measure_code(code))
         for key, name, unit in (
             ("seconds", "sync_weekly_delta_s", "s"),
@@ -231,9 +219,12 @@ def _store_size(store: Store) -> int:
 
 
 def ensure_week_store(workdir: Path, scale: float, store: Store, settings: Settings) -> Store:
-    """The store a week later: a copy refreshed from the source with 1 % of rows edited."""
-    from bench.runner import ensure_source
-    from loaders.refresh import RefreshOptions, refresh
+    """The store a week later: a copy refreshed from the source with 1 % of rows edited.
+
+    The refresh runs in its own process, so this one stays small and the peak memory
+    measured in the processes it starts is theirs alone.
+    """
+    from bench.runner import REFRESH, ensure_source
 
     week = store_at(workdir / "store-week")
     if all(week.current_version(n) for n in WEEKLY_EDITS):
@@ -245,38 +236,68 @@ def ensure_week_store(workdir: Path, scale: float, store: Store, settings: Setti
     _edit_one_percent(edited)
     shutil.rmtree(week.root, ignore_errors=True)
     shutil.copytree(store.root, week.root)
-    outcomes = refresh(
-        week,
-        RefreshOptions(
-            source=str(edited), esmr_years=settings.esmr_years, memory_limit=settings.memory_limit
-        ),
+    code = REFRESH.format(
+        store=str(week.root),
+        source=str(edited),
+        years=list(settings.esmr_years),
+        memory=settings.memory_limit,
     )
-    failed = [(o.dataset, o.error) for o in outcomes if o.outcome == "failed"]
-    if failed:
-        raise RuntimeError(f"could not build the week-later store: {failed}")
+    measure_code(code)
     return week
 
 
 def _edit_one_percent(source: Path) -> None:
-    """Edit one row in a hundred of each SMARTS export and re-date its package entry."""
+    """Edit one line in a hundred of each SMARTS export and re-date its package entry.
+
+    Lines are edited as text, never re-parsed and re-written, so every other byte of the
+    export stays as the loader saw it; only plain lines (no quotes, not inside a quoted
+    value) are candidates.
+    """
     package_path = source / "package.json"
     package = json.loads(package_path.read_text())
-    con = duckdb.connect()
     for res in package["result"]["resources"]:
         path = source / res["url"]
-        name = path.stem
-        if name not in WEEKLY_EDITS:
-            continue
-        column, kind = WEEKLY_EDITS[name]
-        value = "'1.2345'" if kind == "number" else f"'changed ' || coalesce({ident(column)}, '')"
-        edited = path.with_suffix(".edited.csv")
-        con.execute(
-            f"COPY (SELECT * EXCLUDE (rn) REPLACE (CASE WHEN rn % {CHANGED_SHARE} = 0"
-            f" THEN {value} ELSE {ident(column)} END AS {ident(column)}) FROM (SELECT *,"
-            f" row_number() OVER () AS rn FROM read_csv({literal(str(path))}, all_varchar = true,"
-            f" header = true))) TO {literal(str(edited))} (FORMAT csv, HEADER true)"
-        )
-        edited.replace(path)
-        res["size"] = path.stat().st_size
-        res["last_modified"] = "2030-01-07T06:00:00.000000"
+        if path.stem in WEEKLY_EDITS:
+            _edit_lines(path, *WEEKLY_EDITS[path.stem])
+            res["size"] = path.stat().st_size
+            res["last_modified"] = "2030-01-07T06:00:00.000000"
     package_path.write_text(json.dumps(package, indent=1))
+
+
+def _edit_lines(path: Path, column: str, kind: str) -> None:
+    """Edit `column` on every n-th editable line, n chosen so one line in a hundred changes."""
+    lines, editable = 0, 0
+    for _, fields in _plain_lines(path, column, kind):
+        lines += 1
+        editable += fields is not None
+    stride = max(1, editable * CHANGED_SHARE // max(lines, 1))
+    edited, seen = path.with_suffix(".edited"), 0
+    with edited.open("w", encoding="utf-8", newline="") as out:
+        for line, fields in _plain_lines(path, column, kind, out):
+            if fields is not None:
+                seen += 1
+                if seen % stride == 0:
+                    at, values = fields
+                    values[at] = "1.2345" if kind == "number" else f"changed {values[at]}"
+                    line = ",".join(values) + line[len(line.rstrip("\r\n")) :]
+            out.write(line)
+    edited.replace(path)
+
+
+def _plain_lines(
+    path: Path, column: str, kind: str, out: Any = None
+) -> Iterator[tuple[str, tuple[int, list[str]] | None]]:
+    """Each data line, with its fields when it may be edited as text: no quotes, not inside
+    a quoted value, and (for a number) a value to change (a non-detect has none)."""
+    with path.open(encoding="utf-8", newline="") as src:
+        header = src.readline()
+        if out is not None:
+            out.write(header)
+        at = header.lstrip("\ufeff").rstrip("\r\n").split(",").index(column)
+        inside = False
+        for line in src:
+            quotes = line.count('"')
+            values = line.rstrip("\r\n").split(",") if not inside and quotes == 0 else []
+            ok = bool(values) and (kind == "text" or values[at] not in NULL_TOKENS)
+            inside ^= quotes % 2 == 1
+            yield line, (at, values) if ok else None

@@ -68,11 +68,6 @@ class Store:
     def downloads_dir(self) -> Path:
         return self.state_dir / "downloads"
 
-    @property
-    def pg_sync_dir(self) -> Path:
-        """A local copy of the PostgreSQL sync state (a cache: safe to delete)."""
-        return self.state_dir / "pg_sync"
-
     def dataset_dir(self, dataset: str) -> Path:
         return self.root / dataset
 

@@ -16,22 +16,13 @@ from typing import Any
 
 import psycopg
 
+from data_layer.pg.mapping import TABLE_MAPS
 from data_layer.store import Store, store_at
 from loaders.refresh import RefreshOptions, refresh
 from tests.conftest import ESMR_YEARS
 
 Rows = list[dict[str, str]]
-DATA_TABLES = (
-    "smarts_facilities",
-    "smarts_violations",
-    "smarts_enforcement_actions",
-    "smarts_inspections",
-    "smarts_inspection_violation_links",
-    "smarts_monitoring_reports",
-    "smarts_monitoring_samples",
-    "facility_links",
-    "data_quality_issues",
-)
+DATA_TABLES = tuple(t.table for t in TABLE_MAPS)
 
 
 def edit_csv(
@@ -91,15 +82,18 @@ def totals(url: str) -> tuple[Any, ...]:
 
 
 def content(url: str) -> dict[str, tuple[int, str]]:
-    """Every data table's row count and a digest of all its rows (by id), plus the state."""
+    """Every data table's row count and a digest of all its rows (by id), and of the state."""
     out = {}
     with psycopg.connect(url) as conn:
-        for table in (*DATA_TABLES, "smarts_sync_state"):
-            order = "t.id" if table != "smarts_sync_state" else 't."table", t.id'
+        for table in DATA_TABLES:
             out[table] = conn.execute(
-                f"SELECT count(*), coalesce(md5(string_agg(t::text, '\n' ORDER BY {order})), '')"
+                f"SELECT count(*), coalesce(md5(string_agg(t::text, '\n' ORDER BY t.id)), '')"
                 f" FROM {table} t"
             ).fetchall()[0]
+        out["smarts_sync_state"] = conn.execute(
+            "SELECT count(*), coalesce(md5(string_agg(\"table\" || part || md5(data), ','"
+            ' ORDER BY "table", part)), \'\') FROM smarts_sync_state'
+        ).fetchall()[0]
     return out
 
 

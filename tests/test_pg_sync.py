@@ -9,13 +9,13 @@ it was, and the next run completes.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -170,7 +170,10 @@ def test_second_sync_writes_nothing(platform, tiny_store, opened):
     url = platform()
     conn = opened(tiny_store)
     sync(conn, url)
-    before = {t: physical(url, t) for t in ("smarts_facilities", "smarts_monitoring_samples")}
+    before = {
+        t: physical(url, t)
+        for t in ("smarts_facilities", "smarts_monitoring_samples", "smarts_sync_state")
+    }
     state = content(url)
     report = sync(conn, url)
     assert report.mode == "delta"
@@ -514,30 +517,38 @@ def test_cli_sync_prints_one_summary_line_and_hides_the_password(
     ][-1:]
 
 
-def test_the_local_state_copy_is_used_only_while_postgres_still_holds_its_generation(
-    platform, tiny_store, week_store, opened, tmp_path, caplog
+def test_a_full_sync_keeps_grants_and_storage_and_refuses_to_strand_a_view(
+    platform, tiny_store, opened
 ):
-    caplog.set_level(logging.DEBUG, logger="data_layer.pg.sync")
     url = platform()
-    here, elsewhere = tmp_path / "here", tmp_path / "elsewhere"
-    sync(opened(tiny_store), url, cache_dir=here)
-    copies = list(here.glob("*.parquet"))
-    assert len(copies) == 1
-    caplog.clear()
-    unchanged = sync(opened(tiny_store), url, cache_dir=here)
-    assert unchanged.total("updated") == 0 and list(here.glob("*.parquet")) == copies
-    assert "read from the local copy" in caplog.text
-    # another machine syncs this week's data: this machine's copy is now stale
-    sync(opened(week_store), url, cache_dir=elsewhere)
-    caplog.clear()
-    back = sync(opened(tiny_store), url, cache_dir=here)
-    assert "read from the local copy" not in caplog.text
-    assert back.total("updated") >= 2 and back.total("created") >= 1
-    assert list(here.glob("*.parquet")) != copies
-    assert totals(url) == _totals_after_sync(platform, opened(tiny_store))
-
-
-def _totals_after_sync(platform: Callable[[], str], conn: StoreConnection) -> tuple[Any, ...]:
-    url = platform()
+    conn = opened(tiny_store)
     sync(conn, url)
-    return totals(url)
+    role = f"web_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(url, autocommit=True) as pg:
+        pg.execute(f"CREATE ROLE {role}")
+        pg.execute(f"GRANT SELECT ON smarts_facilities, smarts_monitoring_samples TO {role}")
+    try:
+        sync(conn, url, full=True)
+        with psycopg.connect(url) as pg:
+            granted = pg.execute(
+                "SELECT has_table_privilege(%s, 'smarts_facilities', 'SELECT'),"
+                " has_table_privilege(%s, 'smarts_monitoring_samples', 'SELECT'),"
+                " has_table_privilege(%s, 'smarts_violations', 'SELECT')",
+                [role, role, role],
+            ).fetchall()[0]
+            options = pg.execute(
+                "SELECT reloptions FROM pg_class WHERE relname = 'smarts_monitoring_samples'"
+            ).fetchall()[0][0]
+            pg.execute("CREATE VIEW active_facilities AS SELECT * FROM smarts_facilities")
+        assert granted == (True, True, False)
+        assert options == ["fillfactor=90"], "room for in-page updates is kept"
+        before = content(url)
+        with pytest.raises(PostgresError, match="depends on them"):
+            sync(conn, url, full=True)
+        assert content(url) == before
+        assert sync(conn, url).mode == "delta", "a delta run is unaffected by the view"
+    finally:
+        with psycopg.connect(url, autocommit=True) as pg:
+            pg.execute("DROP VIEW IF EXISTS active_facilities")
+            pg.execute(f"DROP OWNED BY {role}")
+            pg.execute(f"DROP ROLE {role}")

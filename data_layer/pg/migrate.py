@@ -10,11 +10,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, create_engine, inspect, pool, text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -22,7 +19,13 @@ from data_layer.errors import PostgresError
 from data_layer.pg.schema import VERSION_TABLE
 from data_layer.pg.urls import redact, scrub, sqlalchemy_url
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 log = logging.getLogger(__name__)
+#: Alembic announces each of its plugins at INFO when first imported (imported lazily below,
+#: after this): noise in the log of every command that only checks the revision.
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 HEAD, BASE = "head", "base"
@@ -41,6 +44,8 @@ class MigrateResult:
 
 
 def _config(conn: Connection | None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = conn
@@ -49,17 +54,23 @@ def _config(conn: Connection | None) -> Config:
 
 def head_revision() -> str | None:
     """The newest revision in `migrations/`: what a migrated database is at."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_config(None)).get_current_head()
 
 
 def current_revision(conn: Connection) -> str | None:
     """The revision the database is at (None before the first upgrade)."""
+    from alembic.runtime.migration import MigrationContext
+
     context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
     return context.get_current_revision()
 
 
 def migrate(pg_url: str, downgrade: bool = False) -> MigrateResult:
     """Upgrade to head (a no-op when already there), or downgrade to nothing of ours."""
+    from alembic import command
+
     engine = create_engine(sqlalchemy_url(pg_url), poolclass=pool.NullPool)
     try:
         with engine.connect() as conn:

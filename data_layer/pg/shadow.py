@@ -25,12 +25,11 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import AddConstraint, CreateIndex
 
 from data_layer.errors import PostgresError
-from data_layer.identifiers import ident, literal
 from data_layer.pg import changes
 from data_layer.pg import mapping as m
 from data_layer.pg.plan import TablePlan, rows_query
 from data_layer.pg.report import ProgressFactory
-from data_layer.pg.schema import NAMING_CONVENTION, metadata, smarts_sync_state
+from data_layer.pg.schema import NAMING_CONVENTION, metadata
 from data_layer.pg.transfer import copy_with_progress
 
 log = logging.getLogger(__name__)
@@ -48,17 +47,13 @@ def write_full(
     plans: Mapping[str, TablePlan],
     live_schema: str,
     have: changes.StateReader,
-    holds: Sequence[tuple[str, str]],
-    sync_rows: Mapping[str, int],
+    save: changes.StateWriter,
     progress: ProgressFactory | None,
 ) -> float:
-    """Every swapped table and the sync state rebuilt as shadows, the others updated row by
-    row, then the swap; returns the seconds the swap waited for readers.
-
-    `holds`: per table, the DuckDB relation of its new state (id, _row_hash).
-    """
+    """Every swapped table rebuilt as a shadow, the others updated row by row, every state
+    replaced, then the swap; returns the seconds the swap waited for readers."""
     swapped = [t for t in maps if t.swap]
-    shadows = shadow_tables([metadata.tables[t.table] for t in swapped] + [smarts_sync_state])
+    shadows = shadow_tables([metadata.tables[t.table] for t in swapped])
     for tmap in swapped:
         plan = plans[tmap.table]
         started = time.perf_counter()
@@ -78,51 +73,33 @@ def write_full(
             time.perf_counter() - copied,
         )
         plan.created = plan.held
-    by_row = [t for t in maps if not t.swap]
-    for tmap in by_row:
-        changes.stage_changes(pg, duck, plans[tmap.table], have, progress)
-    started = time.perf_counter()
-    _fill_state(pg, duck, holds, live_schema, sync_rows, progress)
-    finish_shadow(pg, live_schema, shadows[smarts_sync_state.name])
-    log.debug("sync state written in %.1f s", time.perf_counter() - started)
-    for tmap in by_row:
-        changes.remove(pg, plans[tmap.table], tmap)
-        changes.upsert(pg, plans[tmap.table])
-    return swap(pg, live_schema, [t.table for t in swapped] + [smarts_sync_state.name])
-
-
-def _fill_state(
-    pg: psycopg.Cursor[Any],
-    duck: duckdb.DuckDBPyConnection,
-    holds: Sequence[tuple[str, str]],
-    live_schema: str,
-    sync_rows: Mapping[str, int],
-    progress: ProgressFactory | None,
-) -> None:
-    """The new sync state: every row each table now holds, and the sync's own rows."""
-    target = create_shadow(pg, live_schema, smarts_sync_state)
-    query = " UNION ALL ".join(
-        [f"SELECT {literal(name)}, id, _row_hash FROM {ident(rel)}" for name, rel in holds]
-        + [
-            f"SELECT {literal(changes.SYNC_TABLE)}, {literal(key)}, CAST(${key} AS BIGINT)"
-            for key in sync_rows
-        ]
-    )
-    columns = [c.name for c in smarts_sync_state.columns]
-    copy_with_progress(
-        duck, query, dict(sync_rows), pg, target, columns, "sync state", None, progress, True
-    )
+    for tmap in maps:
+        if not tmap.swap:
+            changes.stage_changes(pg, duck, plans[tmap.table], have, progress)
+            changes.remove(pg, plans[tmap.table], tmap)
+            changes.upsert(pg, plans[tmap.table])
+    for plan in plans.values():
+        save(plan)
+    return swap(pg, live_schema, [t.table for t in swapped])
 
 
 def create_shadow(pg: psycopg.Cursor[Any], live_schema: str, table: Table) -> sql.Composable:
     """An empty, index-free copy of `table`'s columns in the shadow schema; its name."""
     pg.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(SHADOW)))
     shadow = sql.Identifier(SHADOW, table.name)
-    pg.execute(
-        sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS)").format(
-            shadow, sql.Identifier(live_schema, table.name)
+    live = sql.Identifier(live_schema, table.name)
+    pg.execute(sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS)").format(shadow, live))
+    options = pg.execute(
+        "SELECT coalesce(reloptions, '{}') FROM pg_class WHERE oid = to_regclass(%s)",
+        [live.as_string(pg)],
+    ).fetchall()[0][0]
+    for option in options:  # fillfactor and any storage setting a DBA gave the live table
+        name, value = option.split("=", 1)
+        pg.execute(
+            sql.SQL("ALTER TABLE {} SET ({} = {})").format(
+                shadow, sql.Identifier(name), sql.Literal(value)
+            )
         )
-    )
     return shadow
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import secrets
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,15 +32,14 @@ from psycopg import sql
 
 from data_layer.connection import StoreConnection
 from data_layer.errors import PostgresError, StormwaterError
-from data_layer.pg import changes, findings, importlog, shadow
+from data_layer.pg import changes, findings, importlog, shadow, state
 from data_layer.pg import mapping as m
 from data_layer.pg.ids import canary_sql
 from data_layer.pg.migrate import head_revision
 from data_layer.pg.plan import Parent, TablePlan, looked_up, plan_table, references
 from data_layer.pg.report import ProgressFactory, SyncReport, TableReport
-from data_layer.pg.schema import EXTERNAL_TABLES, VERSION_TABLE, metadata, smarts_sync_state
+from data_layer.pg.schema import EXTERNAL_TABLES, VERSION_TABLE, metadata
 from data_layer.pg.shaping import shape_table, table_key
-from data_layer.pg.statecache import GENERATION_KEY, StateCache
 from data_layer.pg.transfer import copy_table_to_duckdb
 from data_layer.pg.urls import libpq_url, redact, scrub
 
@@ -48,16 +47,13 @@ log = logging.getLogger(__name__)
 
 #: The session-level advisory lock one sync holds per database ("SWSYNC").
 ADVISORY_LOCK = 0x535753594E43
-#: The sync-state row holding the content-hash canary (`ids.py`).
-CANARY_KEY = (changes.SYNC_TABLE, "hash_canary")
-STATE = sql.Identifier(smarts_sync_state.name)
 FULL, DELTA = "full", "delta"
 _EXPECTED = (psycopg.Error, duckdb.Error, OSError, StormwaterError)
 
 
 @dataclass
 class _Run:
-    """One sync's inputs, shared by its steps."""
+    """One sync's inputs, shared by its steps; `workdir` holds its temporary files."""
 
     store: StoreConnection
     duck: duckdb.DuckDBPyConnection
@@ -66,9 +62,7 @@ class _Run:
     full: bool
     now: dt.datetime
     progress: ProgressFactory | None
-    cache_dir: Path | None
-    cache: StateCache | None = None
-    generation: int = 0
+    workdir: Path
 
     @property
     def versions(self) -> str:
@@ -82,13 +76,11 @@ def sync(
     links: pl.DataFrame | None = None,
     full: bool = False,
     progress: ProgressFactory | None = None,
-    cache_dir: Path | None = None,
 ) -> SyncReport:
     """Bring Postgres in line with the store's current versions and `links`, in one commit.
 
     `links`: the current link set (matching's LINK_SCHEMA); None leaves `facility_links`
-    as it is. `full`: rebuild every table instead of writing the delta. `cache_dir`: where
-    to keep a local copy of the sync state (`statecache.py`), None for none.
+    as it is. `full`: rebuild every table instead of writing the delta.
     """
     started = time.perf_counter()
     for name in m.SOURCE_DATASETS:  # an empty store must never empty Postgres
@@ -98,8 +90,9 @@ def sync(
     try:
         if links is not None:
             duck.register(m.LINKS_RELATION, links)
-        run = _Run(store, duck, pg_url, maps, full, _now(), progress, cache_dir)
-        report = _logged(run)
+        with tempfile.TemporaryDirectory(prefix="stormwater-sync-") as workdir:
+            run = _Run(store, duck, pg_url, maps, full, _now(), progress, Path(workdir))
+            report = _logged(run)
     finally:
         duck.close()
     report.seconds = time.perf_counter() - started
@@ -119,7 +112,7 @@ def _logged(run: _Run) -> SyncReport:
             log.warning("%d import-log rows of an interrupted sync marked failed", stale)
         ids = importlog.open_run(log_conn, [t.table for t in run.maps], run.now, run.versions)
         try:
-            report, holds = _transaction(run, ids)
+            report = _transaction(run, ids)
         except Exception as exc:
             text = str(exc).strip()
             message = scrub(text.splitlines()[0] if text else repr(exc), run.pg_url)
@@ -130,71 +123,49 @@ def _logged(run: _Run) -> SyncReport:
             raise
     finally:
         log_conn.close()
-    if run.cache is not None:
-        run.cache.write(run.duck, holds, run.generation)
     report.target = target
     return report
 
 
-def _transaction(run: _Run, ids: dict[str, str]) -> tuple[SyncReport, list[tuple[str, str]]]:
-    """The sync's one transaction: plan in DuckDB, write, record, swap, commit.
-
-    Returns the report and, per table, the DuckDB relation of its new state (id, hash).
-    """
+def _transaction(run: _Run, ids: dict[str, str]) -> SyncReport:
+    """The sync's one transaction: plan in DuckDB, write, record, swap, commit."""
     with _connect(run.pg_url, "stormwater-sync", autocommit=False) as conn, conn.transaction():
         pg = conn.cursor()
         pg.execute("SET LOCAL lock_timeout = '60s'")
         pg.execute("SET LOCAL maintenance_work_mem = '256MB'")
         live_schema = pg.execute("SELECT current_schema()").fetchall()[0][0]
-        run.cache = StateCache.for_database(run.cache_dir, pg) if run.cache_dir else None
-        mode, reason, canary, stored = _mode(pg, run)
-        copy = run.cache.find(stored.get(GENERATION_KEY[1])) if run.cache else None
+        canary = run.duck.execute(canary_sql()).fetchall()[0][0]
+        mode, reason = _mode(state.stored(pg), canary, run.full)
         plans = _plan_all(pg, run)
-        run.generation = secrets.randbits(63)
-        sync_rows = {CANARY_KEY[1]: canary, GENERATION_KEY[1]: run.generation}
-        have = _state_reader(pg, run, copy)
-        # tables not synced this run (no link set given) keep their state as it is
-        holds = [(p.name, p.tables["hold"]) for p in plans.values()] + [
-            (t.table, have(t.table)) for t in m.TABLE_MAPS if t not in run.maps
-        ]
+
+        def have(table: str) -> str:
+            return state.read(pg, run.duck, table, run.workdir)
+
+        def save(plan: TablePlan) -> None:
+            state.write(pg, run.duck, plan.name, plan.tables["hold"], canary, run.workdir)
+
         report = SyncReport("", mode, reason)
         if mode == FULL:
             report.lock_wait = shadow.write_full(
-                pg, run.duck, run.maps, plans, live_schema, have, holds, sync_rows, run.progress
+                pg, run.duck, run.maps, plans, live_schema, have, save, run.progress
             )
-        elif not changes.write_delta(pg, run.duck, run.maps, plans, have, sync_rows, run.progress):
-            run.generation = stored.get(GENERATION_KEY[1], run.generation)
+        else:
+            changes.write_delta(pg, run.duck, run.maps, plans, have, save, run.progress)
         importlog.complete(pg, ids, plans, _now(), f"{mode} sync; {run.versions}")
     report.tables = [_table_report(plans[t.table]) for t in run.maps]
     report.findings = plans[m.DATA_QUALITY_ISSUES.table].held
-    return report, holds
+    return report
 
 
-def _mode(pg: psycopg.Cursor[Any], run: _Run) -> tuple[str, str, int, dict[str, int]]:
-    """Full or delta and why, this DuckDB's hash canary, and the sync's rows as stored."""
-    canary = run.duck.execute(canary_sql()).fetchall()[0][0]
-    stored = dict(
-        pg.execute(
-            sql.SQL('SELECT id, "rowHash" FROM {} WHERE "table" = %s').format(STATE),
-            [changes.SYNC_TABLE],
-        ).fetchall()
-    )
-    if run.full:
-        return FULL, "asked for", canary, stored
-    if CANARY_KEY[1] not in stored:
-        return FULL, "first sync", canary, stored
-    if stored[CANARY_KEY[1]] != canary:
-        return FULL, "content hashes of this DuckDB differ from the last sync's", canary, stored
-    return DELTA, "changes only", canary, stored
-
-
-def _state_reader(pg: psycopg.Cursor[Any], run: _Run, copy: Path | None) -> changes.StateReader:
-    """Where each table's current state is read from: the local copy, else Postgres."""
-    if copy is not None and run.cache is not None:
-        cache = run.cache
-        log.debug("sync state read from the local copy %s", copy)
-        return lambda table: cache.view(run.duck, copy, table)
-    return lambda table: changes.read_state(pg, run.duck, table)
+def _mode(stored: dict[str, state.TableState], canary: int, full: bool) -> tuple[str, str]:
+    """Full or delta, and why: a first sync, or a DuckDB whose hashes differ, is full."""
+    if full:
+        return FULL, "asked for"
+    if not stored:
+        return FULL, "first sync"
+    if any(s.canary != canary for s in stored.values()):
+        return FULL, "content hashes of this DuckDB differ from the last sync's"
+    return DELTA, "changes only"
 
 
 def _plan_all(pg: psycopg.Cursor[Any], run: _Run) -> dict[str, TablePlan]:

@@ -118,6 +118,7 @@ def upgrade() -> None:
             "enforcementId",
             name=op.f("smarts_enforcement_actions_wdid_appId_enforcementId_key"),
         ),
+        postgresql_with={"fillfactor": 90},
     )
     op.create_table(
         "smarts_facilities",
@@ -169,6 +170,7 @@ def upgrade() -> None:
         sa.Column("lastSeenAt", postgresql.TIMESTAMP(precision=3), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("smarts_facilities_pkey")),
         sa.UniqueConstraint("wdid", "appId", name=op.f("smarts_facilities_wdid_appId_key")),
+        postgresql_with={"fillfactor": 90},
     )
     op.create_index(
         op.f("smarts_facilities_county_idx"), "smarts_facilities", ["county"], unique=False
@@ -289,6 +291,7 @@ def upgrade() -> None:
             "inspectionId",
             name=op.f("smarts_inspections_wdid_appId_inspectionId_key"),
         ),
+        postgresql_with={"fillfactor": 90},
     )
     op.create_table(
         "smarts_monitoring_reports",
@@ -324,6 +327,7 @@ def upgrade() -> None:
             "reportId",
             name=op.f("smarts_monitoring_reports_wdid_appId_reportId_key"),
         ),
+        postgresql_with={"fillfactor": 90},
     )
     op.create_table(
         "smarts_monitoring_samples",
@@ -367,6 +371,7 @@ def upgrade() -> None:
                 "smarts_monitoring_samples_reportWdid_reportAppId_reportId_sampleId_parameter_sampleDate_key"
             ),
         ),
+        postgresql_with={"fillfactor": 90},
     )
     op.create_index(
         op.f("smarts_monitoring_samples_parameter_idx"),
@@ -395,9 +400,11 @@ def upgrade() -> None:
     op.create_table(
         "smarts_sync_state",
         sa.Column("table", sa.Text(), nullable=False),
-        sa.Column("id", sa.Text(), nullable=False),
-        sa.Column("rowHash", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("table", "id", name=op.f("smarts_sync_state_pkey")),
+        sa.Column("part", sa.Integer(), nullable=False),
+        sa.Column("rows", sa.BigInteger(), nullable=False),
+        sa.Column("hashCanary", sa.BigInteger(), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint("table", "part", name=op.f("smarts_sync_state_pkey")),
     )
     op.create_table(
         "facility_links",
@@ -496,6 +503,7 @@ def upgrade() -> None:
             "violationId",
             name=op.f("smarts_violations_wdid_appId_violationId_key"),
         ),
+        postgresql_with={"fillfactor": 90},
     )
     op.create_index(
         op.f("smarts_violations_occurrenceDate_idx"),
