@@ -23,6 +23,8 @@ ABBREVIATIONS_FILE = Path(__file__).resolve().parent / "abbreviations.csv"
 #: works, dropped anywhere in names, dropped at the end of names, replaced in addresses, and
 #: words saying what kind of site a place is (`Plant`, `Yard`), which say little about which.
 KINDS = ("abbreviation", "plant", "noise", "legal", "street", "generic")
+#: Canonical tokens this short are codes (`sd`, `csd`, `wtp`), matched only exactly.
+MAX_CODE_LENGTH = 3
 
 #: Words of the table's phrases at least this long are recognised with one typo
 #: (`Wastewwater Treatment Plant` is still `wwtp`).
@@ -50,6 +52,9 @@ class Spellings:
     fixes: dict[str, frozenset[str]]
     plant_phrases: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
     plant_word_starts: frozenset[str] = frozenset()
+    #: Short canonical codes (`wwtp`, `wtp`, `sd`, `csd`...): each names a different kind of
+    #: place, so two of them never count as a typo of each other (`wtp` is not `wwtp`).
+    codes: frozenset[str] = frozenset()
 
 
 def load_spellings(path: Path = ABBREVIATIONS_FILE) -> Spellings:
@@ -59,6 +64,7 @@ def load_spellings(path: Path = ABBREVIATIONS_FILE) -> Spellings:
     legal: set[tuple[str, ...]] = set()
     plants: set[str] = set()
     generic: set[str] = set()
+    codes: set[str] = set()
     with path.open(encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
             kind = row["kind"].strip()
@@ -74,8 +80,10 @@ def load_spellings(path: Path = ABBREVIATIONS_FILE) -> Spellings:
                 streets[phrase] = canonical
             else:
                 names[phrase] = canonical
+                codes.update(t for t in canonical if len(t) <= MAX_CODE_LENGTH)
                 if kind == "plant":
                     plants.update(canonical)
+                    codes.update(canonical)
     longest = max(len(p) for p in [*names, *streets, *legal])
     words = {w for phrase in names for w in phrase if len(w) >= TYPO_FIX_MIN_LENGTH}
     fixes: dict[str, set[str]] = {}
@@ -98,6 +106,7 @@ def load_spellings(path: Path = ABBREVIATIONS_FILE) -> Spellings:
             for w in p[1:]
             for n in range(MIN_CUT_WORD, len(w) + 1)
         ),
+        frozenset(codes),
     )
 
 

@@ -55,7 +55,7 @@ def score_candidates(
     s_side = prepare_smarts(smarts, settings.kind, spellings)
     e_side = prepare_esmr(esmr, settings.kind, spellings)
     weights = token_weights(s_side, e_side, spellings.generic_tokens, settings.name.generic_weight)
-    neighbours = token_neighbours(s_side, e_side, settings.name)
+    neighbours = token_neighbours(s_side, e_side, settings.name, spellings.codes)
     waters = water_weights(s_side, e_side)
     scorer = Scorer(s_side, e_side, weights, waters, neighbours, settings)
     pairs = candidate_pairs(s_side, e_side, settings.blocking, settings.name)

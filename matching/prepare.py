@@ -221,11 +221,13 @@ def token_similarity(a: str, b: str, rules: NameRules) -> float:
     return 0.0
 
 
-def token_neighbours(smarts: Side, esmr: Side, rules: NameRules) -> dict[str, dict[str, float]]:
+def token_neighbours(
+    smarts: Side, esmr: Side, rules: NameRules, codes: frozenset[str] = frozenset()
+) -> dict[str, dict[str, float]]:
     """For each token of either side's names, the other tokens it nearly matches (a typo
     or an abbreviation apart) with their similarity, found once through an index of
     one-letter deletions and doubled letters, and a sorted word list, instead of comparing
-    every two words."""
+    every two words. `codes` (`wtp`, `wwtp`, `sd`...) match only themselves."""
     vocabulary = sorted(
         {
             t
@@ -255,6 +257,8 @@ def token_neighbours(smarts: Side, esmr: Side, rules: NameRules) -> dict[str, di
                 found.add((t, longer))
     neighbours: defaultdict[str, dict[str, float]] = defaultdict(dict)
     for a, b in found:
+        if a in codes or b in codes:  # different codes are different kinds of place
+            continue
         similarity = token_similarity(a, b, rules)
         if similarity > 0:
             neighbours[a][b] = neighbours[b][a] = similarity

@@ -30,6 +30,7 @@ from typing import NamedTuple
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
+from matching.normalize import default_spellings
 from matching.prepare import Side, TokenWeights, region_family
 from matching.settings import MatchSettings
 
@@ -84,7 +85,10 @@ class Scorer:
         return dice, telling
 
     def _compact_typo(self, a: tuple[str, ...], b: tuple[str, ...]) -> bool:
-        """Whether the names, spaces removed, are a few typos apart (`Coc aCola`)."""
+        """Whether the names, spaces removed, are a few typos apart (`Coc aCola`) — never
+        when they differ in a code (`wtp` / `wwtp` name different kinds of place)."""
+        if (set(a) ^ set(b)) & default_spellings().codes:
+            return False
         x, y = "".join(a), "".join(b)
         edits = min(2, min(len(x), len(y)) // self.settings.name.compact_letters_per_edit)
         return edits > 0 and OSA.distance(x, y, score_cutoff=edits) <= edits

