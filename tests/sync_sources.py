@@ -91,8 +91,8 @@ def content(url: str) -> dict[str, tuple[int, str]]:
                 f" FROM {table} t"
             ).fetchall()[0]
         out["smarts_sync_state"] = conn.execute(
-            "SELECT count(*), coalesce(md5(string_agg(\"table\" || part || md5(data), ','"
-            ' ORDER BY "table", part)), \'\') FROM smarts_sync_state'
+            'SELECT count(*), coalesce(md5(string_agg("table" || layer || part || md5(data),'
+            " ',' ORDER BY \"table\", layer, part)), '') FROM smarts_sync_state"
         ).fetchall()[0]
     return out
 

@@ -552,3 +552,38 @@ def test_a_full_sync_keeps_grants_and_storage_and_refuses_to_strand_a_view(
             pg.execute("DROP VIEW IF EXISTS active_facilities")
             pg.execute(f"DROP OWNED BY {role}")
             pg.execute(f"DROP ROLE {role}")
+
+
+def _layers(url: str, table: str) -> list[int]:
+    with psycopg.connect(url) as pg:
+        rows = pg.execute(
+            'SELECT DISTINCT layer FROM smarts_sync_state WHERE "table" = %s ORDER BY 1', [table]
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def test_weekly_states_are_patches_until_a_new_base_is_due(
+    platform, tiny_store, week_store, hostile_store, opened
+):
+    url = platform()
+    tiny, week = opened(tiny_store), opened(week_store)
+    sync(tiny, url)
+    assert _layers(url, "smarts_violations") == [0]
+    sync(week, url)
+    assert _layers(url, "smarts_violations") == [0, 1], "2 of 62 rows: a patch"
+    assert _layers(url, "smarts_enforcement_actions") == [0], "unchanged: no new layer"
+    back = sync(tiny, url)
+    assert _layers(url, "smarts_violations") == [0, 1, 2]
+    assert back.total("created") >= 1 and back.total("updated") >= 2
+    again = sync(tiny, url)
+    assert again.total("created") + again.total("updated") + again.total("deleted") == 0
+    assert totals(url) == _totals_after_sync(platform, tiny)
+    sync(opened(hostile_store), url)
+    assert _layers(url, "smarts_violations") == [0], "a quarter of the rows: a new base"
+    assert sync(opened(hostile_store), url).total("updated") == 0
+
+
+def _totals_after_sync(platform: Callable[[], str], conn: StoreConnection) -> tuple[Any, ...]:
+    url = platform()
+    sync(conn, url)
+    return totals(url)

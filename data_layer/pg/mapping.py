@@ -74,7 +74,13 @@ Expr = str | None | Coalesce | Joined | Present | Recoded | Constant | SourceDat
 
 @dataclass(frozen=True)
 class Source:
-    """One relation feeding a table: a dataset's staging view or an `int_` model."""
+    """One relation feeding a table: a dataset's staging view or an `int_` model.
+
+    `where`: keep rows whose column equals a value. `may_share_key`: whether a row may share
+    its key with another (True, False, or the store column flagging such rows, as the
+    loader's `duplicate_sample` does); of rows sharing a key one is written, the same
+    every run, and the others become findings. False where the relation is unique by key.
+    """
 
     relation: str
     columns: Mapping[str, Expr] = field(default_factory=dict)
@@ -235,12 +241,15 @@ INSPECTIONS = TableMap(
 
 INSPECTION_VIOLATION_LINKS = TableMap(
     "smarts_inspection_violation_links",
-    sources=(Source("int_inspection_violation_links"),),
+    # one row per violation by construction
+    sources=(Source("int_inspection_violation_links", may_share_key=False),),
     references=(Reference(("inspectionId",), "smarts_inspections", ("inspectionId",)),),
 )
 
 MONITORING_REPORTS = TableMap(
-    "smarts_monitoring_reports", sources=(Source("int_monitoring_reports"),)
+    "smarts_monitoring_reports",
+    # one row per report key by construction (the model groups by it)
+    sources=(Source("int_monitoring_reports", may_share_key=False),),
 )
 
 MONITORING_SAMPLES = TableMap(

@@ -127,10 +127,10 @@ def plan_table(
     ref_list = f"[{', '.join(ref_issues)}]" if ref_issues else f"CAST([] AS {FINDING_TYPE}[])"
     cur.execute(
         f"CREATE OR REPLACE TEMP TABLE {ident(t['want'])} AS "
-        f"SELECT id, _row_hash, _may_share, _refs AND len(_m) = 0 AS _keep{outer},"
+        f"SELECT id, _row_hash, _fp, _may_share, _refs AND len(_m) = 0 AS _keep{outer},"
         f" list_filter(list_concat(list_concat(_issues, _ri), [{missing_issue}]),"
         " lambda f: f IS NOT NULL) AS _issues FROM ("
-        f"SELECT s.id, s._row_hash, s._may_share, s._issues{inner}, {refs} AS _refs,"
+        f"SELECT s.id, s._row_hash, s._fp, s._may_share, s._issues{inner}, {refs} AS _refs,"
         f" {ref_list} AS _ri, list_filter([{missing}], lambda c: c IS NOT NULL) AS _m"
         f" FROM ({shaped.sql}) AS s {' '.join(joins)})",
         shaped.params,
@@ -157,9 +157,9 @@ def _derive(cur: duckdb.DuckDBPyConnection, plan: TablePlan, keep: tuple[str, ..
     )
     cur.execute(
         f"CREATE OR REPLACE TEMP TABLE {t['hold']} AS"
-        f" SELECT id, _row_hash FROM {t['want']} WHERE _keep AND NOT (_may_share AND id IN"
-        f" (SELECT id FROM {t['dups']})) UNION ALL SELECT id, min(_row_hash) FROM {t['want']}"
-        f" WHERE _keep AND id IN (SELECT id FROM {t['dups']}) GROUP BY id"
+        f" SELECT id, _row_hash, _fp FROM {t['want']} WHERE _keep AND NOT (_may_share AND id IN"
+        f" (SELECT id FROM {t['dups']})) UNION ALL SELECT id, min(_row_hash), min(_fp)"
+        f" FROM {t['want']} WHERE _keep AND id IN (SELECT id FROM {t['dups']}) GROUP BY id"
     )
     if keep:
         cols = ", ".join(ident(c) for c in keep)
@@ -196,17 +196,15 @@ def rows_query(plan: TablePlan, only: str | None = None) -> tuple[str, dict[str,
     cols = ", ".join(ident(c) for c in s.columns)
     required = [c.name for c in s.table.columns if not c.nullable and c.name not in m.SYNC_COLUMNS]
     filters = [f"{ident(c)} IS NOT NULL" for c in required]
-    filters.append(f"id NOT IN (SELECT id FROM {t['skip']})")
-    if only is not None:
-        filters.append(f"id IN (SELECT id FROM {ident(only)})")
-    where = " AND ".join(filters)
+    where = " AND ".join([*filters, f"id NOT IN (SELECT id FROM {t['skip']})"])
+    rows = s.select(only)
     query = (
-        f"SELECT {cols} FROM ({s.sql}) WHERE {where}"
+        f"SELECT {cols} FROM ({rows}) WHERE {where}"
         f" AND NOT (_may_share AND id IN (SELECT id FROM {t['dups']}))"
     )
     if plan.has_duplicates:
         query += (
-            f" UNION ALL SELECT {cols} FROM (SELECT DISTINCT ON (id) * FROM ({s.sql})"
+            f" UNION ALL SELECT {cols} FROM (SELECT DISTINCT ON (id) * FROM ({rows})"
             f" WHERE _may_share AND {where} AND id IN (SELECT id FROM {t['dups']})"
             " ORDER BY id, _row_hash)"
         )
@@ -224,12 +222,12 @@ def diff(cur: duckdb.DuckDBPyConnection, plan: TablePlan, have: str) -> None:
     plan.tables.update(send=send, gone=gone)
     cur.execute(
         f"CREATE OR REPLACE TEMP TABLE {ident(changed)} AS SELECT coalesce(h.id, v.id) AS id,"
-        " h._row_hash, h.id IS NULL AS _gone, v.id IS NULL AS _new"
+        " h._row_hash, h._fp, h.id IS NULL AS _gone, v.id IS NULL AS _new"
         f" FROM {t['hold']} AS h FULL JOIN {ident(have)} AS v ON h.id = v.id"
         " WHERE h.id IS NULL OR v.id IS NULL OR h._row_hash <> v._row_hash"
     )
     cur.execute(
-        f"CREATE OR REPLACE TEMP TABLE {ident(send)} AS SELECT id, _row_hash, _new"
+        f"CREATE OR REPLACE TEMP TABLE {ident(send)} AS SELECT id, _row_hash, _fp, _new"
         f" FROM {ident(changed)} WHERE NOT _gone"
     )
     cur.execute(

@@ -343,17 +343,19 @@ data_quality_issues = Table(
 )
 
 #: Bookkeeping of the sync (not read by the web app): per table, the id and content hash of
-#: every row written, as a Parquet file cut into parts, and the hash canary of the DuckDB that
-#: wrote it — so a weekly sync finds what changed without a hash column in the Prisma tables.
+#: every row written, as Parquet files (a base and the weekly patches on it) cut into parts,
+#: and the hash canary of the DuckDB that wrote them — so a weekly sync finds what changed
+#: without a hash column in the Prisma tables (`state.py`).
 smarts_sync_state = Table(
     "smarts_sync_state",
     metadata,
     Column("table", Text, nullable=False),
+    Column("layer", Integer, nullable=False),
     Column("part", Integer, nullable=False),
     Column("rows", BigInteger, nullable=False),
     Column("hashCanary", BigInteger, nullable=False),
     Column("data", LargeBinary, nullable=False),
-    PrimaryKeyConstraint("table", "part"),
+    PrimaryKeyConstraint("table", "layer", "part"),
 )
 
 

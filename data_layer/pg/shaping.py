@@ -35,15 +35,36 @@ NOW_PARAM = "sync_now"
 class Shaped:
     """The rows of one table as DuckDB SQL: its columns in order, then the sync's own.
 
-    Extra columns: `_row_hash` (content hash), `_may_share` (row may share its key with
-    another), `_issues` (list of {issue, details}). `params` are bound when it runs.
+    Extra columns: `_row_hash` (content hash), `_fp` (a fast fingerprint of the key's
+    values as read, to find a few rows again cheaply), `_may_share` (row may share its key
+    with another), `_issues` (list of {issue, details}). `params` are bound when it runs.
     """
 
     table: Table
-    sql: str
     columns: tuple[str, ...]
     key: tuple[str, ...]
+    sources: tuple[tuple[str, str], ...]  # per source: (converted columns, SQL reading it)
+    outer: str  # the columns of the last step over all sources
     params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sql(self) -> str:
+        """Every row."""
+        return self.select()
+
+    def select(self, only: str | None = None) -> str:
+        """Every row, or only the ids in DuckDB table `only` (id, _fp): those are found by
+        fingerprint before any value is converted or hashed, then checked by id."""
+        parts = []
+        for i, (converted, read) in enumerate(self.sources):
+            fingerprint = f"hash({', '.join(ident(k) for k in self.key)})"
+            where = f" WHERE _fp IN (SELECT _fp FROM {ident(only)})" if only else ""
+            parts.append(
+                f"SELECT {converted} FROM (SELECT *, {fingerprint} AS _fp FROM ({read}))"
+                f" AS src_{i}{where}"
+            )
+        where = f" WHERE id IN (SELECT id FROM {ident(only)})" if only else ""
+        return f"SELECT * FROM (SELECT {self.outer} FROM ({' UNION ALL '.join(parts)})){where}"
 
 
 def duck_type(column_type: Any) -> str:
@@ -86,11 +107,11 @@ def shape_table(
     """The SQL producing `table`'s rows from its sources (see module docstring)."""
     written = [c.name for c in table.columns if c.name not in m.SYNC_COLUMNS]
     params: dict[str, Any] = {NOW_PARAM: now}
-    parts = []
-    for i, source in enumerate(tmap.sources):
-        raw = _read_source(cur, tmap.table, source, written, source_dates, params)
-        types = dict(zip(written, _types(cur, raw, params), strict=True))
-        parts.append(_convert_source(raw, table, written, types, i))
+    sources = []
+    for source in tmap.sources:
+        read = _read_source(cur, tmap.table, source, written, source_dates, params)
+        types = dict(zip(written, _types(cur, read, params), strict=True))
+        sources.append((_converted(table, written, types), read))
     key = table_key(tmap, table)
     stamps = [
         f"CAST(${NOW_PARAM} AS TIMESTAMP) AS {ident(c)}"
@@ -99,15 +120,14 @@ def shape_table(
     ]
     checks = [_check(c) for c in tmap.checks]
     issues = f"list_concat(_issues, [{', '.join(checks)}])" if checks else "_issues"
-    sql = (
-        f"SELECT {key_id_sql([ident(k) for k in key])} AS id, "
+    outer = (
+        f"{key_id_sql([ident(k) for k in key])} AS id, "
         f"{', '.join(ident(c) for c in written)}, {', '.join(stamps) + ', ' if stamps else ''}"
-        f"{row_hash_sql([ident(c) for c in written])} AS _row_hash, _may_share, "
-        f"list_filter({issues}, lambda f: f IS NOT NULL) AS _issues "
-        f"FROM ({' UNION ALL '.join(parts)})"
+        f"{row_hash_sql([ident(c) for c in written])} AS _row_hash, _fp, _may_share, "
+        f"list_filter({issues}, lambda f: f IS NOT NULL) AS _issues"
     )
     columns = (m.ID, *written, *(c for c in (m.CREATED, m.UPDATED) if c in table.columns))
-    return Shaped(table, sql, columns, key, params)
+    return Shaped(table, columns, key, tuple(sources), outer, params)
 
 
 def bound(sql: str, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -194,15 +214,11 @@ def _expr(
     raise PostgresError(f"{label}: unknown mapping expression {expr!r}")
 
 
-def _convert_source(
-    raw: str, table: Table, written: list[str], types: dict[str, str], index: int
-) -> str:
-    """Step 2: values converted to their Postgres types, failures listed as findings."""
+def _converted(table: Table, written: list[str], types: dict[str, str]) -> str:
+    """Step 2's columns: values converted to their Postgres types, failures as findings."""
     exprs, issues = [], []
     for col in written:
-        source_type = types[col]
-        target = table.columns[col].type
-        value, lossy = _convert(ident(col), source_type, target)
+        value, lossy = _convert(ident(col), types[col], table.columns[col].type)
         exprs.append(f"{value} AS {ident(col)}")
         if lossy:
             details = f"{literal(col + ': ')} || CAST({ident(col)} AS VARCHAR)"
@@ -211,10 +227,7 @@ def _convert_source(
                 f"{{'issue': 'INVALID_VALUE', 'details': {details}}} END"
             )
     listed = f"[{', '.join(issues)}]" if issues else f"CAST([] AS {FINDING_TYPE}[])"
-    return (
-        f"SELECT {', '.join(exprs)}, _may_share, "
-        f"CAST({listed} AS {FINDING_TYPE}[]) AS _issues FROM ({raw}) AS src_{index}"
-    )
+    return f"{', '.join(exprs)}, _fp, _may_share, CAST({listed} AS {FINDING_TYPE}[]) AS _issues"
 
 
 def _convert(value: str, source_type: str, target: Any) -> tuple[str, bool]:

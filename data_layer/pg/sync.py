@@ -135,22 +135,26 @@ def _transaction(run: _Run, ids: dict[str, str]) -> SyncReport:
         pg.execute("SET LOCAL maintenance_work_mem = '256MB'")
         live_schema = pg.execute("SELECT current_schema()").fetchall()[0][0]
         canary = run.duck.execute(canary_sql()).fetchall()[0][0]
-        mode, reason = _mode(state.stored(pg), canary, run.full)
+        stored = state.stored(pg)
+        mode, reason = _mode(stored, canary, run.full)
         plans = _plan_all(pg, run)
 
         def have(table: str) -> str:
             return state.read(pg, run.duck, table, run.workdir)
 
-        def save(plan: TablePlan) -> None:
-            state.write(pg, run.duck, plan.name, plan.tables["hold"], canary, run.workdir)
+        def base(plan: TablePlan) -> None:
+            state.write_base(pg, run.duck, plan, canary, run.workdir)
+
+        def patch(plan: TablePlan) -> None:
+            state.write_patch(pg, run.duck, plan, canary, run.workdir, stored.get(plan.name))
 
         report = SyncReport("", mode, reason)
         if mode == FULL:
             report.lock_wait = shadow.write_full(
-                pg, run.duck, run.maps, plans, live_schema, have, save, run.progress
+                pg, run.duck, run.maps, plans, live_schema, have, base, run.progress
             )
         else:
-            changes.write_delta(pg, run.duck, run.maps, plans, have, save, run.progress)
+            changes.write_delta(pg, run.duck, run.maps, plans, have, patch, run.progress)
         importlog.complete(pg, ids, plans, _now(), f"{mode} sync; {run.versions}")
     report.tables = [_table_report(plans[t.table]) for t in run.maps]
     report.findings = plans[m.DATA_QUALITY_ISSUES.table].held

@@ -400,11 +400,12 @@ def upgrade() -> None:
     op.create_table(
         "smarts_sync_state",
         sa.Column("table", sa.Text(), nullable=False),
+        sa.Column("layer", sa.Integer(), nullable=False),
         sa.Column("part", sa.Integer(), nullable=False),
         sa.Column("rows", sa.BigInteger(), nullable=False),
         sa.Column("hashCanary", sa.BigInteger(), nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=False),
-        sa.PrimaryKeyConstraint("table", "part", name=op.f("smarts_sync_state_pkey")),
+        sa.PrimaryKeyConstraint("table", "layer", "part", name=op.f("smarts_sync_state_pkey")),
     )
     op.create_table(
         "facility_links",
