@@ -98,33 +98,13 @@ def plan_table(
         c.name for c in shaped.table.columns if not c.nullable and c.name not in m.SYNC_COLUMNS
     ]
     missing = ", ".join(f"CASE WHEN s.{ident(c)} IS NULL THEN {literal(c)} END" for c in required)
-    joins, ref_ok, ref_issues = [], [], []
-    for i, parent in enumerate(parents):
-        p, alias = parent.ref, f"p{i}"
-        on = " AND ".join(
-            f"s.{ident(c)} = {alias}.{ident(tc)}" for c, tc in zip(p.columns, p.target, strict=True)
-        )
-        joins.append(
-            f"LEFT JOIN (SELECT DISTINCT {', '.join(ident(c) for c in p.target)}, true AS _hit"
-            f" FROM {ident(parent.keys)}) AS {alias} ON {on}"
-        )
-        ref_ok.append(f"{alias}._hit IS NOT NULL")
-        named = " || ', ' || ".join(
-            f"{literal(tc + ' = ')} || coalesce(CAST(s.{ident(c)} AS VARCHAR), 'NULL')"
-            for c, tc in zip(p.columns, p.target, strict=True)
-        )
-        ref_issues.append(
-            f"CASE WHEN {alias}._hit IS NULL THEN {{'issue': 'UNKNOWN_REFERENCE', 'details':"
-            f" {literal(f'no {p.table} row with ')} || {named} || ' (row not written)'}} END"
-        )
-    refs = " AND ".join(ref_ok) or "true"
+    joins, refs, ref_list = _reference_checks(parents)
     missing_issue = (
         "CASE WHEN _refs AND len(_m) > 0 THEN {'issue': 'MISSING_VALUE', 'details':"
         " 'no value for ' || array_to_string(_m, ', ') || ' (row not written)'} END"
     )
     outer = "".join(f", {ident(c)}" for c in keep)
     inner = "".join(f", s.{ident(c)}" for c in keep)
-    ref_list = f"[{', '.join(ref_issues)}]" if ref_issues else f"CAST([] AS {FINDING_TYPE}[])"
     cur.execute(
         f"CREATE OR REPLACE TEMP TABLE {ident(t['want'])} AS "
         f"SELECT id, _row_hash, _fp, _may_share, _refs AND len(_m) = 0 AS _keep{outer},"
@@ -132,11 +112,35 @@ def plan_table(
         " lambda f: f IS NOT NULL) AS _issues FROM ("
         f"SELECT s.id, s._row_hash, s._fp, s._may_share, s._issues{inner}, {refs} AS _refs,"
         f" {ref_list} AS _ri, list_filter([{missing}], lambda c: c IS NOT NULL) AS _m"
-        f" FROM ({shaped.sql}) AS s {' '.join(joins)})",
+        f" FROM ({shaped.sql}) AS s {joins})",
         shaped.params,
     )
     _derive(cur, plan, keep)
     return plan
+
+
+def _reference_checks(parents: list[Parent]) -> tuple[str, str, str]:
+    """SQL to look each reference up: the joins, "all found", and the findings list."""
+    joins, found, issues = [], [], []
+    for i, parent in enumerate(parents):
+        p, alias = parent.ref, f"p{i}"
+        pairs = list(zip(p.columns, p.target, strict=True))
+        on = " AND ".join(f"s.{ident(c)} = {alias}.{ident(tc)}" for c, tc in pairs)
+        joins.append(
+            f"LEFT JOIN (SELECT DISTINCT {', '.join(ident(c) for c in p.target)}, true AS _hit"
+            f" FROM {ident(parent.keys)}) AS {alias} ON {on}"
+        )
+        found.append(f"{alias}._hit IS NOT NULL")
+        named = " || ', ' || ".join(
+            f"{literal(tc + ' = ')} || coalesce(CAST(s.{ident(c)} AS VARCHAR), 'NULL')"
+            for c, tc in pairs
+        )
+        issues.append(
+            f"CASE WHEN {alias}._hit IS NULL THEN {{'issue': 'UNKNOWN_REFERENCE', 'details':"
+            f" {literal(f'no {p.table} row with ')} || {named} || ' (row not written)'}} END"
+        )
+    listed = f"[{', '.join(issues)}]" if issues else f"CAST([] AS {FINDING_TYPE}[])"
+    return " ".join(joins), " AND ".join(found) or "true", listed
 
 
 def _derive(cur: duckdb.DuckDBPyConnection, plan: TablePlan, keep: tuple[str, ...]) -> None:

@@ -11,6 +11,8 @@ import re
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from data_layer.errors import PostgresError
+
 _KEYWORD_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
 
 
@@ -50,5 +52,5 @@ def sqlalchemy_url(url: str) -> str:
     """The URL as SQLAlchemy takes it, on the psycopg 3 driver (the one installed)."""
     parsed = _parse(url)
     if parsed is None:
-        raise ValueError("give the PostgreSQL address as a URL: postgresql://user@host/db")
+        raise PostgresError("give the PostgreSQL address as a URL: postgresql://user@host/db")
     return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
