@@ -19,21 +19,76 @@ import polars as pl
 #: Short key, spellings with shares, unit, median (in that unit), spread, annual NAL,
 #: share of non-detects, reporting limit, method.
 TOP_ANALYTES: tuple[tuple, ...] = (
-    ("TSS", (("Total Suspended Solids (TSS)", 0.68), ("TSS", 0.12),
-             ("Total Suspended Solids", 0.12), ("Suspended Solids, Total", 0.08)),
-     "mg/L", 12.0, 0.8, 100.0, 0.08, 5.0, "SM 2540 D"),
+    (
+        "TSS",
+        (
+            ("Total Suspended Solids (TSS)", 0.68),
+            ("TSS", 0.12),
+            ("Total Suspended Solids", 0.12),
+            ("Suspended Solids, Total", 0.08),
+        ),
+        "mg/L",
+        12.0,
+        0.8,
+        100.0,
+        0.08,
+        5.0,
+        "SM 2540 D",
+    ),
     ("pH", (("pH", 0.94), ("pH, Field", 0.06)), "SU", 7.2, 0.3, None, 0.0, None, "SM 4500-H+ B"),
-    ("O&G", (("Oil and Grease", 0.74), ("Oil & Grease (HEM)", 0.16),
-             ("N-Hexane Extractable Material (HEM)", 0.10)),
-     "mg/L", 2.0, 0.8, 15.0, 0.55, 5.0, "EPA 1664A"),
-    ("Lead", (("Lead, Total", 0.6), ("Lead, Total Recoverable", 0.3), ("Total Lead", 0.1)),
-     "mg/L", 0.012, 0.9, 0.262, 0.45, 0.005, "EPA 200.8"),
-    ("Zinc", (("Zinc, Total", 0.55), ("Zinc, Total Recoverable", 0.28), ("Total Zinc", 0.12),
-              ("Zinc, Total (Recoverable)", 0.05)),
-     "mg/L", 0.035, 0.8, 0.26, 0.12, 0.02, "EPA 200.7"),
-    ("Copper", (("Copper, Total", 0.6), ("Copper, Total Recoverable", 0.3),
-                ("Total Copper", 0.1)),
-     "mg/L", 0.0045, 0.8, 0.0332, 0.3, 0.002, "EPA 200.8"),
+    (
+        "O&G",
+        (
+            ("Oil and Grease", 0.74),
+            ("Oil & Grease (HEM)", 0.16),
+            ("N-Hexane Extractable Material (HEM)", 0.10),
+        ),
+        "mg/L",
+        2.0,
+        0.8,
+        15.0,
+        0.55,
+        5.0,
+        "EPA 1664A",
+    ),
+    (
+        "Lead",
+        (("Lead, Total", 0.6), ("Lead, Total Recoverable", 0.3), ("Total Lead", 0.1)),
+        "mg/L",
+        0.012,
+        0.9,
+        0.262,
+        0.45,
+        0.005,
+        "EPA 200.8",
+    ),
+    (
+        "Zinc",
+        (
+            ("Zinc, Total", 0.55),
+            ("Zinc, Total Recoverable", 0.28),
+            ("Total Zinc", 0.12),
+            ("Zinc, Total (Recoverable)", 0.05),
+        ),
+        "mg/L",
+        0.035,
+        0.8,
+        0.26,
+        0.12,
+        0.02,
+        "EPA 200.7",
+    ),
+    (
+        "Copper",
+        (("Copper, Total", 0.6), ("Copper, Total Recoverable", 0.3), ("Total Copper", 0.1)),
+        "mg/L",
+        0.0045,
+        0.8,
+        0.0332,
+        0.3,
+        0.002,
+        "EPA 200.8",
+    ),
 )
 #: Chance a facility samples each top analyte: gives TSS ~18 %, pH ~17 %, O&G ~15 %,
 #: lead and zinc ~10 %, copper ~8 % of rows.
@@ -63,18 +118,43 @@ NAL_OTHERS: tuple[tuple[str, float, float], ...] = (
 )
 NAL_HEADROOM = 8.0
 #: Other analytes worth a higher chance without an NAL.
-COMMON_OTHERS = {r"^Electrical Conductivity": 2.0, r"^Turbidity": 1.0, r"^Chromium": 0.5,
-                 r"^Total Dissolved Solids": 1.0, r"^Hardness, Total": 0.5}
+COMMON_OTHERS = {
+    r"^Electrical Conductivity": 2.0,
+    r"^Turbidity": 1.0,
+    r"^Chromium": 0.5,
+    r"^Total Dissolved Solids": 1.0,
+    r"^Hardness, Total": 0.5,
+}
 #: Typical result for an analyte without better knowledge, by unit.
-UNIT_MEDIANS = {"mg/L": 0.5, "ug/L": 1.0, "ng/L": 5.0, "pg/L": 20.0, "MPN/100 mL": 300.0,
-                "CFU/100 mL": 300.0, "%": 40.0, "umhos/cm": 150.0, "NTU": 20.0, "TUc": 1.0,
-                "ml/L": 0.2, "SU": 7.0, "Degrees C": 15.0, "PCi/L": 2.0}
+UNIT_MEDIANS = {
+    "mg/L": 0.5,
+    "ug/L": 1.0,
+    "ng/L": 5.0,
+    "pg/L": 20.0,
+    "MPN/100 mL": 300.0,
+    "CFU/100 mL": 300.0,
+    "%": 40.0,
+    "umhos/cm": 150.0,
+    "NTU": 20.0,
+    "TUc": 1.0,
+    "ml/L": 0.2,
+    "SU": 7.0,
+    "Degrees C": 15.0,
+    "PCi/L": 2.0,
+}
 UNIT_FACTORS = {"mg/L": 1.0, "ug/L": 1000.0, "ng/L": 1e6, "pg/L": 1e9}
 _TOP_NAME = re.compile(
     r"^(pH|Total Suspended Solids \(TSS\)|Oil and Grease|(Lead|Zinc|Copper), Total"
-    r"( Recoverable)?)$")
-_METHOD_BY_UNIT = {"mg/L": "EPA 200.7", "ug/L": "EPA 625.1", "pg/L": "EPA 1613B",
-                   "ng/L": "EPA 1631E", "MPN/100 mL": "SM 9221", "NTU": "EPA 180.1"}
+    r"( Recoverable)?)$"
+)
+_METHOD_BY_UNIT = {
+    "mg/L": "EPA 200.7",
+    "ug/L": "EPA 625.1",
+    "pg/L": "EPA 1613B",
+    "ng/L": "EPA 1631E",
+    "MPN/100 mL": "SM 9221",
+    "NTU": "EPA 180.1",
+}
 
 
 @dataclass(frozen=True)
@@ -112,15 +192,41 @@ def _other_level(name: str, unit: str) -> tuple[float, float, float]:
 
 def industrial_analytes(parameters: pl.DataFrame) -> Analytes:
     """The six permit analytes with their spelling variants, then the vocabulary's others."""
-    rows = [(key, [s for s, _ in spell], [w for _, w in spell], unit, med, sig,
-             np.nan if nal is None else nal, nd, np.nan if rl is None else rl, method, 0.0)
-            for key, spell, unit, med, sig, nal, nd, rl, method in TOP_ANALYTES]
+    rows = [
+        (
+            key,
+            [s for s, _ in spell],
+            [w for _, w in spell],
+            unit,
+            med,
+            sig,
+            np.nan if nal is None else nal,
+            nd,
+            np.nan if rl is None else rl,
+            method,
+            0.0,
+        )
+        for key, spell, unit, med, sig, nal, nd, rl, method in TOP_ANALYTES
+    ]
     for name, unit in parameters.select("name", "unit").iter_rows():
         if _TOP_NAME.match(name):
             continue
         median, nal, weight = _other_level(name, unit)
-        rows.append((name, [name], [1.0], unit, median, 0.8, nal, 0.4, median / 3,
-                     _METHOD_BY_UNIT.get(unit, ""), weight))
+        rows.append(
+            (
+                name,
+                [name],
+                [1.0],
+                unit,
+                median,
+                0.8,
+                nal,
+                0.4,
+                median / 3,
+                _METHOD_BY_UNIT.get(unit, ""),
+                weight,
+            )
+        )
     return _table(rows)
 
 
@@ -128,10 +234,20 @@ def construction_analytes() -> Analytes:
     """pH and turbidity (nearly every sample), and suspended solids now and then."""
     rows = [
         ("pH", ["pH"], [1.0], "SU", 7.4, 0.6, np.nan, 0.0, np.nan, "Field", 0.0),
-        ("Turbidity", ["Turbidity"], [1.0], "NTU", 25.0, 1.3, np.nan, 0.03, 1.0, "EPA 180.1",
-         0.0),
-        ("TSS", ["Total Suspended Solids (TSS)", "Suspended Sediment Concentration (SSC)"],
-         [0.7, 0.3], "mg/L", 60.0, 1.2, np.nan, 0.05, 5.0, "SM 2540 D", 0.0),
+        ("Turbidity", ["Turbidity"], [1.0], "NTU", 25.0, 1.3, np.nan, 0.03, 1.0, "EPA 180.1", 0.0),
+        (
+            "TSS",
+            ["Total Suspended Solids (TSS)", "Suspended Sediment Concentration (SSC)"],
+            [0.7, 0.3],
+            "mg/L",
+            60.0,
+            1.2,
+            np.nan,
+            0.05,
+            5.0,
+            "SM 2540 D",
+            0.0,
+        ),
     ]
     return _table(rows)
 
@@ -146,13 +262,24 @@ def _table(rows: list[tuple]) -> Analytes:
         shares.append(np.asarray(row[2]) / sum(row[2]))
     col = list(zip(*rows, strict=True))
     return Analytes(
-        keys=list(col[0]), spellings=spellings, spelling_ids=ids, spelling_shares=shares,
-        unit=list(col[3]), median=np.array(col[4]), sigma=np.array(col[5]),
-        nal=np.array(col[6], dtype=np.float64), nd=np.array(col[7]),
-        rl=np.array(col[8], dtype=np.float64), method=list(col[9]),
+        keys=list(col[0]),
+        spellings=spellings,
+        spelling_ids=ids,
+        spelling_shares=shares,
+        unit=list(col[3]),
+        median=np.array(col[4]),
+        sigma=np.array(col[5]),
+        nal=np.array(col[6], dtype=np.float64),
+        nd=np.array(col[7]),
+        rl=np.array(col[8], dtype=np.float64),
+        method=list(col[9]),
         other_weight=np.array(col[10]),
-        metal=np.array([bool(re.match(r"^(Total )?[A-Z][a-z]+(, |$)", k)) and u == "mg/L"
-                        for k, u in zip(col[0], col[3], strict=True)]),
+        metal=np.array(
+            [
+                bool(re.match(r"^(Total )?[A-Z][a-z]+(, |$)", k)) and u == "mg/L"
+                for k, u in zip(col[0], col[3], strict=True)
+            ]
+        ),
     )
 
 
@@ -160,23 +287,24 @@ def _table(rows: list[tuple]) -> Analytes:
 class Levels:
     """Per facility and analyte slot: what is sampled, how it is spelled, and how high it runs."""
 
-    params: np.ndarray       # F x P analyte ids, -1 past the end
-    n_params: np.ndarray     # F
-    spelling: np.ndarray     # F x P global spelling id
-    unit: np.ndarray         # F x P unit text id into `units`
-    multiplier: np.ndarray   # F x P (1000 where reported in ug/L instead of mg/L)
-    factor: np.ndarray       # F x P facility level relative to the median
-    limits: np.ndarray       # F x P reports MDL/RL
-    mdl_share: np.ndarray    # F x P MDL as a share of RL
-    target: np.ndarray       # F slot made to exceed, -1 for none
-    boost: np.ndarray        # F multiplier on the target slot in target years
-    years: np.ndarray        # F bit mask of reporting years (bit 0 = 2015) with the boost
-    ph_mean: np.ndarray      # F
+    params: np.ndarray  # F x P analyte ids, -1 past the end
+    n_params: np.ndarray  # F
+    spelling: np.ndarray  # F x P global spelling id
+    unit: np.ndarray  # F x P unit text id into `units`
+    multiplier: np.ndarray  # F x P (1000 where reported in ug/L instead of mg/L)
+    factor: np.ndarray  # F x P facility level relative to the median
+    limits: np.ndarray  # F x P reports MDL/RL
+    mdl_share: np.ndarray  # F x P MDL as a share of RL
+    target: np.ndarray  # F slot made to exceed, -1 for none
+    boost: np.ndarray  # F multiplier on the target slot in target years
+    years: np.ndarray  # F bit mask of reporting years (bit 0 = 2015) with the boost
+    ph_mean: np.ndarray  # F
     units: list[str]
 
 
-def _unit_choices(a: Analytes, analyte: np.ndarray, rng: np.random.Generator
-                  ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def _unit_choices(
+    a: Analytes, analyte: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Unit spelling per slot: metals sometimes in ug/L (values x1000), `mg/l` now and then."""
     units = sorted(set(a.unit) | {"mg/l", "ug/L", "pH Units", "S.U.", "ntu"})
     base = np.array([units.index(u) for u in a.unit])[np.maximum(analyte, 0)]
@@ -225,26 +353,40 @@ def construction_sets(a: Analytes, n: int, rng: np.random.Generator) -> np.ndarr
     return options[rng.choice(len(options), n, p=[0.9, 0.05, 0.03, 0.02])]
 
 
-def facility_levels(a: Analytes, params: np.ndarray, rng: np.random.Generator,
-                    exceed: float) -> Levels:
+def facility_levels(
+    a: Analytes, params: np.ndarray, rng: np.random.Generator, exceed: float
+) -> Levels:
     """Spellings, units, levels and NAL targets for facilities sampling `params`."""
     n = params.shape[0]
     unit, multiplier, units = _unit_choices(a, params, rng)
     target, boost, years = _targets(a, params, rng, exceed)
     ph_mean = rng.normal(7.2, 0.25, n)
-    ph_target = (target >= 0) & (params[np.arange(n), np.maximum(target, 0)] == a.keys.index(
-        "pH")) if "pH" in a.keys else np.zeros(n, bool)
+    ph_target = (
+        (target >= 0) & (params[np.arange(n), np.maximum(target, 0)] == a.keys.index("pH"))
+        if "pH" in a.keys
+        else np.zeros(n, bool)
+    )
     ph_mean = np.where(ph_target, np.where(rng.random(n) < 0.7, 5.5, 9.5), ph_mean)
     return Levels(
-        params=params, n_params=(params >= 0).sum(axis=1), spelling=_spellings(a, params, rng),
-        unit=unit, multiplier=multiplier, factor=rng.lognormal(0, 0.3, params.shape),
-        limits=rng.random(params.shape) < 0.45, mdl_share=rng.uniform(0.2, 0.5, params.shape),
-        target=target, boost=boost, years=years, ph_mean=ph_mean, units=units,
+        params=params,
+        n_params=(params >= 0).sum(axis=1),
+        spelling=_spellings(a, params, rng),
+        unit=unit,
+        multiplier=multiplier,
+        factor=rng.lognormal(0, 0.3, params.shape),
+        limits=rng.random(params.shape) < 0.45,
+        mdl_share=rng.uniform(0.2, 0.5, params.shape),
+        target=target,
+        boost=boost,
+        years=years,
+        ph_mean=ph_mean,
+        units=units,
     )
 
 
-def _targets(a: Analytes, params: np.ndarray, rng: np.random.Generator,
-             exceed: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _targets(
+    a: Analytes, params: np.ndarray, rng: np.random.Generator, exceed: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For a share `exceed` of facilities: a slot, a boost putting it over its NAL, the years."""
     n, width = params.shape
     has_nal = np.isfinite(a.nal)[np.maximum(params, 0)] & (params >= 0)
@@ -256,8 +398,9 @@ def _targets(a: Analytes, params: np.ndarray, rng: np.random.Generator,
     analyte = params[np.arange(n), np.maximum(target, 0)]
     ratio = a.nal[np.maximum(analyte, 0)] / a.median[np.maximum(analyte, 0)]
     instant = np.isin(analyte, [a.keys.index(k) for k in INSTANT_NAL if k in a.keys])
-    boost = ratio * np.where(instant & (rng.random(n) < 0.5), rng.uniform(3.0, 6.0, n),
-                             rng.uniform(1.3, 3.0, n))
+    boost = ratio * np.where(
+        instant & (rng.random(n) < 0.5), rng.uniform(3.0, 6.0, n), rng.uniform(1.3, 3.0, n)
+    )
     boost = np.where(np.isfinite(boost), boost, 1.0)
     every_year = rng.random(n) < 0.4
     some = np.zeros(n, dtype=np.int64)

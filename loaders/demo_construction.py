@@ -11,11 +11,24 @@ from loaders import demo_vocab as vocab
 from loaders.demo_facilities import contact_block
 from loaders.demo_format import Fmt, person_names, pick
 
-CONSTRUCTION_TYPES = ("Residential", "Commercial", "Industrial", "Transportation", "Utility",
-                      "Reconstruction", "Other")
+CONSTRUCTION_TYPES = (
+    "Residential",
+    "Commercial",
+    "Industrial",
+    "Transportation",
+    "Utility",
+    "Reconstruction",
+    "Other",
+)
 CONSTRUCTION_TYPE_SHARES = (0.42, 0.24, 0.06, 0.1, 0.1, 0.03, 0.05)
-OTHER_WORK = ("Demolition", "Grading only", "Park improvements", "Levee repair",
-              "Golf course renovation", "Habitat restoration")
+OTHER_WORK = (
+    "Demolition",
+    "Grading only",
+    "Park improvements",
+    "Levee repair",
+    "Golf course renovation",
+    "Habitat restoration",
+)
 
 
 def _flags_for(fmt: Fmt, chosen: np.ndarray) -> pl.Series:
@@ -29,10 +42,18 @@ def _construction_kind(fmt: Fmt, f: pl.DataFrame) -> dict[str, pl.Series]:
     kind = rng.choice(len(CONSTRUCTION_TYPES), n, p=CONSTRUCTION_TYPE_SHARES)
     utility = kind == CONSTRUCTION_TYPES.index("Utility")
     other = kind == CONSTRUCTION_TYPES.index("Other")
-    lines = {name: fmt.text(np.where(rng.random(n) < 0.4, "Y", "N"), ~utility)
-             for name in ("CONSTRUCTION_ABOVE_GROUND", "CONSTRUCTION_BELOW_GROUND",
-                          "CONSTRUCTION_GAS_LINE", "CONSTRUCTION_WATER_SEWER_LINE",
-                          "CONS_COMMUNICATION_LINE", "CONS_CABLE_LINE", "CONS_ELECTRICAL_LINE")}
+    lines = {
+        name: fmt.text(np.where(rng.random(n) < 0.4, "Y", "N"), ~utility)
+        for name in (
+            "CONSTRUCTION_ABOVE_GROUND",
+            "CONSTRUCTION_BELOW_GROUND",
+            "CONSTRUCTION_GAS_LINE",
+            "CONSTRUCTION_WATER_SEWER_LINE",
+            "CONS_COMMUNICATION_LINE",
+            "CONS_CABLE_LINE",
+            "CONS_ELECTRICAL_LINE",
+        )
+    }
     return {
         "TYPE_OF_CONSTRUCTION": pick(CONSTRUCTION_TYPES, kind),
         "CONSTRUCTION_RESIDENTIAL": _flags_for(fmt, kind == 0),
@@ -43,7 +64,8 @@ def _construction_kind(fmt: Fmt, f: pl.DataFrame) -> dict[str, pl.Series]:
         "TYPE_OF_CONSTRUCTION_UTILITY": _flags_for(fmt, utility),
         "CONSTRUCTION_OTHER": _flags_for(fmt, other),
         "CONSTRUCTION_OTHER_DESRIPTION": fmt.text(
-            pick(OTHER_WORK, rng.integers(0, len(OTHER_WORK), n)), ~other),
+            pick(OTHER_WORK, rng.integers(0, len(OTHER_WORK), n)), ~other
+        ),
         **lines,
     }
 
@@ -66,8 +88,9 @@ def _construction_risk(fmt: Fmt, f: pl.DataFrame) -> dict[str, pl.Series]:
     n, rng = f.height, fmt.rng
     blank = fmt.mask(n, 0.8)
     r, k, ls = rng.uniform(10, 400, n), rng.uniform(0.05, 0.5, n), rng.lognormal(0, 0.8, n)
-    sediment = np.where(f["risk"].to_numpy() >= 2, rng.choice(["Medium", "High"], n, p=[0.7, 0.3]),
-                        "Low")
+    sediment = np.where(
+        f["risk"].to_numpy() >= 2, rng.choice(["Medium", "High"], n, p=[0.7, 0.3]), "Low"
+    )
     return {
         "R_FACTOR": fmt.num(r, blank),
         "K_FACTOR": fmt.num(k, blank),
@@ -92,8 +115,9 @@ def _construction_sizes(fmt: Fmt, f: pl.DataFrame) -> dict[str, pl.Series]:
         "TOTAL_DISTURBED_ACREAGE_UNIT": f["size_unit"],
         "PERCENT_TOTAL_DISTURBED": fmt.num(np.round(100 * disturbed / size)),
         "IMPERVIOUSNESS_BEFORE": fmt.num(before, fmt.mask(n, 0.2)),
-        "IMPERVIOUSNESS_AFTER": fmt.num(np.minimum(before + rng.uniform(0, 60, n).round(), 100),
-                                        fmt.mask(n, 0.2)),
+        "IMPERVIOUSNESS_AFTER": fmt.num(
+            np.minimum(before + rng.uniform(0, 60, n).round(), 100), fmt.mask(n, 0.2)
+        ),
     }
 
 
@@ -110,7 +134,8 @@ def _developer(fmt: Fmt, f: pl.DataFrame) -> dict[str, pl.Series]:
         "DEVELOPER_NAME": fmt.text(name),
         "DEVELOPER_ADDRESS": pl.Series(rng.integers(10, 9999, n)).cast(pl.String) + " " + street,
         "DEVELOPER_ADDRESS_2": fmt.text(
-            "Suite " + pl.Series(rng.integers(100, 900, n)).cast(pl.String), fmt.mask(n, 0.85)),
+            "Suite " + pl.Series(rng.integers(100, 900, n)).cast(pl.String), fmt.mask(n, 0.85)
+        ),
         "DEVELOPER_CITY": pick([c[0] for c in vocab.CITIES], city),
         "DEVELOPER_STATE": pl.Series(["CA"] * n),
         "DEVELOPER_ZIP": pick([c[2] for c in vocab.CITIES], city),
@@ -156,11 +181,15 @@ def _people(fmt: Fmt, f: pl.DataFrame) -> dict[str, pl.Series]:
         "QSD_FIRST_NAME": fmt.text(qsd_first, no_qsd),
         "QSD_LAST_NAME": fmt.text(qsd_last, no_qsd),
         "QSD_CERTIFICATION_NUMBER": fmt.text(
-            pl.Series(rng.integers(20000, 29999, n)).cast(pl.String), no_qsd),
-        "CERTIFIER_BY": fmt.text(pl.Series(cert_first, dtype=pl.String) + " "
-                                 + pl.Series(cert_last, dtype=pl.String), fmt.mask(n, 0.2)),
-        "CERTIFIER_TITLE": fmt.text(pick(vocab.TITLES, rng.integers(0, len(vocab.TITLES), n)),
-                                    fmt.mask(n, 0.4)),
+            pl.Series(rng.integers(20000, 29999, n)).cast(pl.String), no_qsd
+        ),
+        "CERTIFIER_BY": fmt.text(
+            pl.Series(cert_first, dtype=pl.String) + " " + pl.Series(cert_last, dtype=pl.String),
+            fmt.mask(n, 0.2),
+        ),
+        "CERTIFIER_TITLE": fmt.text(
+            pick(vocab.TITLES, rng.integers(0, len(vocab.TITLES), n)), fmt.mask(n, 0.4)
+        ),
         "CERTIFICATION_DATE": fmt.stamp(certified, rng.integers(420, 1080, n), fmt.mask(n, 0.2)),
     }
 
@@ -172,7 +201,7 @@ def construction_columns(fmt: Fmt, f: pl.DataFrame) -> dict[str, pl.Series]:
     tract = names.str.extract(r"^Tract (\d+)$")
     larger = rng.random(n) < 0.3
     transport = rng.random(n) < 0.05
-    mile = ("PM " + pl.Series(rng.uniform(0, 60, n).round(1)).cast(pl.String))
+    mile = "PM " + pl.Series(rng.uniform(0, 60, n).round(1)).cast(pl.String)
     return {
         "PERMIT_TYPE": f["kind"],
         "APP_ID": f["app_id"],

@@ -18,20 +18,47 @@ from loaders.demo_format import Fmt, day, person_names, pick, uniform_days
 #: The export's cut-off: nothing in the sample happens after this day.
 HORIZON = day("2025-11-30")
 
-IND_STATUS = ("Active", "Terminated", "No Action Required", "Undetermined", "NOI Required",
-              "NEC Required", "NONA Submitted")
+IND_STATUS = (
+    "Active",
+    "Terminated",
+    "No Action Required",
+    "Undetermined",
+    "NOI Required",
+    "NEC Required",
+    "NONA Submitted",
+)
 IND_STATUS_SHARES = (0.70, 0.21, 0.03, 0.02, 0.02, 0.01, 0.01)
 CON_STATUS = ("Active", "Terminated", "Pending")
 CON_STATUS_SHARES = (0.20, 0.78, 0.02)
 AREA_CODES = ("213", "310", "415", "510", "559", "619", "707", "714", "805", "909", "916", "951")
 PROJECT_NOUNS = (
-    "Residential Subdivision", "Apartments", "Commercial Center", "Business Park",
-    "Distribution Center", "Solar Project", "Road Widening Project", "Pipeline Replacement",
-    "School Modernization", "Medical Office Building", "Self Storage", "Mixed Use Development",
-    "Estates Phase 2", "Senior Living", "Retail Center", "Water Main Replacement",
+    "Residential Subdivision",
+    "Apartments",
+    "Commercial Center",
+    "Business Park",
+    "Distribution Center",
+    "Solar Project",
+    "Road Widening Project",
+    "Pipeline Replacement",
+    "School Modernization",
+    "Medical Office Building",
+    "Self Storage",
+    "Mixed Use Development",
+    "Estates Phase 2",
+    "Senior Living",
+    "Retail Center",
+    "Water Main Replacement",
 )
-OWNER_NOUNS = ("Homes", "Communities", "Development", "Builders", "Land Company", "Properties",
-               "Partners", "Ventures")
+OWNER_NOUNS = (
+    "Homes",
+    "Communities",
+    "Development",
+    "Builders",
+    "Land Company",
+    "Properties",
+    "Partners",
+    "Ventures",
+)
 RISK_LEVELS = ("Risk Level 1", "Risk Level 2", "Risk Level 3", "LUP Type 1", "LUP Type 2")
 RISK_SHARES = (0.42, 0.45, 0.05, 0.05, 0.03)
 
@@ -58,8 +85,10 @@ def _coords(rng: np.random.Generator, pool: pl.DataFrame, jitter: float) -> tupl
     lon[gap] = [centre.get(c, (36.5, -119.5))[1] for c in np.asarray(counties)[gap]]
     spread = np.where(gap, 0.05, jitter)
     n = len(lat)
-    return (np.round(lat + rng.normal(0, 1, n) * spread, 6),
-            np.round(lon + rng.normal(0, 1, n) * spread, 6))
+    return (
+        np.round(lat + rng.normal(0, 1, n) * spread, 6),
+        np.round(lon + rng.normal(0, 1, n) * spread, 6),
+    )
 
 
 def _yn(rng: np.random.Generator, n: int, yes: float, na: float) -> list[str | None]:
@@ -80,8 +109,11 @@ def industrial_places(v: vocab.Vocab, n: int, rng: np.random.Generator) -> pl.Da
     acres = np.round(rng.lognormal(np.log(3.0), 1.2, n), 2)
     size = np.where(unit == "SqFt", np.round(acres * 43560), acres)
     kind = rng.random(n)
-    wdid_type = np.where(status == "NONA Submitted", "NONA",
-                         np.where((status == "Active") & (kind < 0.04), "NEC", "I"))
+    wdid_type = np.where(
+        status == "NONA Submitted",
+        "NONA",
+        np.where((status == "Active") & (kind < 0.04), "NEC", "I"),
+    )
     return pool.drop("weight").with_columns(
         pl.lit("Industrial").alias("kind"),
         pl.Series("status", status),
@@ -113,38 +145,52 @@ def construction_places(v: vocab.Vocab, n: int, rng: np.random.Generator) -> pl.
     lat, lon = _coords(rng, pool, 0.01)
     status = rng.choice(CON_STATUS, n, p=CON_STATUS_SHARES)
     active = status != "Terminated"
-    noi = np.where(active, uniform_days(rng, np.full(n, day("2019-01-01")), HORIZON - 30),
-                   uniform_days(rng, np.full(n, day("2002-01-01")), np.full(n, day("2024-12-31"))))
+    noi = np.where(
+        active,
+        uniform_days(rng, np.full(n, day("2019-01-01")), HORIZON - 30),
+        uniform_days(rng, np.full(n, day("2002-01-01")), np.full(n, day("2024-12-31"))),
+    )
     length = rng.integers(120, 1500, n)
     not_day = np.where(active, -1, np.minimum(noi + length, HORIZON))
     risk = rng.choice(len(RISK_LEVELS), n, p=RISK_SHARES)
-    return pl.DataFrame({
-        "name": _site_names(rng, pool["city"].to_numpy(), n),
-        "operator": _owner_names(rng, pool, n),
-        "address": _site_addresses(rng, pool, n),
-        "address2": [None] * n,
-        **{c: pool[c] for c in ("city", "zip", "county", "region", "county_code")},
-        "lat": lat, "lon": lon,
-        "sic1": [None] * n, "sic2": [None] * n, "sic3": [None] * n,
-        "water": pool["water"],
-        "kind": ["Construction"] * n,
-        "status": status,
-        "wdid_type": ["C"] * n,
-        "noi": noi, "not_day": not_day, "end": np.where(active, HORIZON, not_day),
-        "size": np.round(rng.lognormal(np.log(6.0), 1.1, n), 2),
-        "size_unit": ["Acres"] * n,
-        "indirectly": _yn(rng, n, 0.7, 0.3),
-        "directly": _yn(rng, n, 0.25, 0.3),
-        "risk": np.array([1, 2, 3, 1, 2])[risk],
-        "risk_label": np.array(RISK_LEVELS)[risk],
-    }).with_columns(pl.col("address2", "sic1", "sic2", "sic3", "indirectly", "directly").cast(
-        pl.String))
+    return pl.DataFrame(
+        {
+            "name": _site_names(rng, pool["city"].to_numpy(), n),
+            "operator": _owner_names(rng, pool, n),
+            "address": _site_addresses(rng, pool, n),
+            "address2": [None] * n,
+            **{c: pool[c] for c in ("city", "zip", "county", "region", "county_code")},
+            "lat": lat,
+            "lon": lon,
+            "sic1": [None] * n,
+            "sic2": [None] * n,
+            "sic3": [None] * n,
+            "water": pool["water"],
+            "kind": ["Construction"] * n,
+            "status": status,
+            "wdid_type": ["C"] * n,
+            "noi": noi,
+            "not_day": not_day,
+            "end": np.where(active, HORIZON, not_day),
+            "size": np.round(rng.lognormal(np.log(6.0), 1.1, n), 2),
+            "size_unit": ["Acres"] * n,
+            "indirectly": _yn(rng, n, 0.7, 0.3),
+            "directly": _yn(rng, n, 0.25, 0.3),
+            "risk": np.array([1, 2, 3, 1, 2])[risk],
+            "risk_label": np.array(RISK_LEVELS)[risk],
+        }
+    ).with_columns(
+        pl.col("address2", "sic1", "sic2", "sic3", "indirectly", "directly").cast(pl.String)
+    )
 
 
 def _site_names(rng: np.random.Generator, cities: np.ndarray, n: int) -> list[str]:
     """Project names: tract numbers or a place word with a kind of project."""
-    word = np.where(rng.random(n) < 0.5, cities, pick(vocab.NAME_WORDS, rng.integers(
-        0, len(vocab.NAME_WORDS), n)).to_numpy())
+    word = np.where(
+        rng.random(n) < 0.5,
+        cities,
+        pick(vocab.NAME_WORDS, rng.integers(0, len(vocab.NAME_WORDS), n)).to_numpy(),
+    )
     noun = pick(PROJECT_NOUNS, rng.integers(0, len(PROJECT_NOUNS), n)).to_numpy()
     tract = rng.integers(10000, 99999, n)
     is_tract = rng.random(n) < 0.15
@@ -162,8 +208,10 @@ def _owner_names(rng: np.random.Generator, pool: pl.DataFrame, n: int) -> list[s
     out = []
     for i in range(n):
         if kind[i] == 0:
-            out.append(f"{vocab.NAME_WORDS[words[i]]} {OWNER_NOUNS[nouns[i]]} "
-                       f"{vocab.LEGAL_SUFFIXES[legal[i]]}")
+            out.append(
+                f"{vocab.NAME_WORDS[words[i]]} {OWNER_NOUNS[nouns[i]]} "
+                f"{vocab.LEGAL_SUFFIXES[legal[i]]}"
+            )
         elif kind[i] == 1:
             out.append(f"City of {pool['city'][i]}")
         elif kind[i] == 2:
@@ -180,9 +228,12 @@ def _site_addresses(rng: np.random.Generator, pool: pl.DataFrame, n: int) -> lis
     number = rng.integers(100, 29999, n)
     style = rng.random(n)
     pool_address = pool["address"].to_list()
-    return [pool_address[i] if style[i] < 0.4 else
-            (f"NWC of {a[i]} and {b[i]}" if style[i] < 0.5 else f"{number[i]} {a[i]}")
-            for i in range(n)]
+    return [
+        pool_address[i]
+        if style[i] < 0.4
+        else (f"NWC of {a[i]} and {b[i]}" if style[i] < 0.5 else f"{number[i]} {a[i]}")
+        for i in range(n)
+    ]
 
 
 def assign_ids(places: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
@@ -220,16 +271,19 @@ def contact_block(fmt: Fmt, n: int, prefix: str, null: float = 0.1) -> dict[str,
     rng = fmt.rng
     first, last = person_names(rng, n, vocab.FIRST_NAMES, vocab.LAST_NAMES)
     area = pick(AREA_CODES, rng.integers(0, len(AREA_CODES), n))
-    phone = "(" + area + ") 555-01" + pl.Series(rng.integers(0, 100, n)).cast(
-        pl.String).str.zfill(2)
-    email = (pl.Series(first, dtype=pl.String) + "." + pl.Series(last, dtype=pl.String)
-             ).str.to_lowercase() + "@example.com"
+    phone = (
+        "(" + area + ") 555-01" + pl.Series(rng.integers(0, 100, n)).cast(pl.String).str.zfill(2)
+    )
+    email = (
+        pl.Series(first, dtype=pl.String) + "." + pl.Series(last, dtype=pl.String)
+    ).str.to_lowercase() + "@example.com"
     gone = fmt.mask(n, null)
     return {
         f"{prefix}_FIRST_NAME": fmt.text(first, gone),
         f"{prefix}_LAST_NAME": fmt.text(last, gone),
-        f"{prefix}_TITLE": fmt.text(pick(vocab.TITLES, rng.integers(0, len(vocab.TITLES), n)),
-                                    fmt.mask(n, 0.3)),
+        f"{prefix}_TITLE": fmt.text(
+            pick(vocab.TITLES, rng.integers(0, len(vocab.TITLES), n)), fmt.mask(n, 0.3)
+        ),
         f"{prefix}_PHONE": fmt.text(phone, gone),
         f"{prefix}_EMAIL": fmt.text(email, gone | fmt.mask(n, 0.2)),
     }
@@ -277,21 +331,28 @@ def industrial_columns(fmt: Fmt, f: pl.DataFrame) -> dict[str, pl.Series]:
         **contacts,
         "FACILITY_TOTAL_SIZE": fmt.num(size, f["size_unit"].is_null().to_numpy()),
         "FACILITY_TOTAL_SIZE_UNIT": fmt.text(f["size_unit"]),
-        "FACILITY_AREA_ACTIVITY": fmt.num(activity, f["size_unit"].is_null().to_numpy()
-                                          | fmt.mask(n, 0.3)),
+        "FACILITY_AREA_ACTIVITY": fmt.num(
+            activity, f["size_unit"].is_null().to_numpy() | fmt.mask(n, 0.3)
+        ),
         "FACILITY_AREA_ACTIVITY_UNIT": fmt.text(f["size_unit"]),
-        "PERCENT_OF_SITE_IMPERVIOUSNESS": fmt.num(rng.uniform(5, 100, n).round(), fmt.mask(
-            n, 0.35)),
+        "PERCENT_OF_SITE_IMPERVIOUSNESS": fmt.num(
+            rng.uniform(5, 100, n).round(), fmt.mask(n, 0.35)
+        ),
         "PRIMARY_SIC": fmt.text(f["sic1"], fmt.mask(n, 0.02)),
         "SECONDARY_SIC": _other_sics(fmt, f["sic1"], 0.4),
         "TERTIARY_SIC": _other_sics(fmt, f["sic1"], 0.1),
         "RECEIVING_WATER_NAME": fmt.text(f["water"]),
         "INDIRECTLY": fmt.text(f["indirectly"]),
         "DIRECTLY": fmt.text(f["directly"]),
-        "CERTIFIER_BY": fmt.text(pl.Series(certifier_first, dtype=pl.String) + " "
-                                 + pl.Series(certifier_last, dtype=pl.String), fmt.mask(n, 0.3)),
-        "CERTIFIER_TITLE": fmt.text(pick(vocab.TITLES, rng.integers(0, len(vocab.TITLES), n)),
-                                    fmt.mask(n, 0.4)),
+        "CERTIFIER_BY": fmt.text(
+            pl.Series(certifier_first, dtype=pl.String)
+            + " "
+            + pl.Series(certifier_last, dtype=pl.String),
+            fmt.mask(n, 0.3),
+        ),
+        "CERTIFIER_TITLE": fmt.text(
+            pick(vocab.TITLES, rng.integers(0, len(vocab.TITLES), n)), fmt.mask(n, 0.4)
+        ),
         "CERTIFICATION_DATE": fmt.stamp(certified, rng.integers(420, 1080, n), fmt.mask(n, 0.3)),
         "QUESTION_TMDL_ANSWER": fmt.flag(n, 0.2, 0.5),
     }

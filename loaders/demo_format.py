@@ -78,11 +78,14 @@ def hhmm(minutes: np.ndarray) -> pl.Series:
     return (m // 60).cast(pl.String).str.zfill(2) + ":" + (m % 60).cast(pl.String).str.zfill(2)
 
 
-def person_names(rng: np.random.Generator, n: int, first: Sequence[str],
-                 last: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+def person_names(
+    rng: np.random.Generator, n: int, first: Sequence[str], last: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
     """Random first and last names from short built-in lists."""
-    return (np.array(first, dtype=object)[rng.integers(0, len(first), n)],
-            np.array(last, dtype=object)[rng.integers(0, len(last), n)])
+    return (
+        np.array(first, dtype=object)[rng.integers(0, len(first), n)],
+        np.array(last, dtype=object)[rng.integers(0, len(last), n)],
+    )
 
 
 def pick(options: Sequence, index: np.ndarray) -> pl.Series:
@@ -103,8 +106,9 @@ def _series(values: Values) -> pl.Series:
 class Fmt:
     """Formats columns with the exports' null spellings and date styles, drawing from `rng`."""
 
-    def __init__(self, rng: np.random.Generator,
-                 null_shares: Sequence[float] = NULL_SHARES) -> None:
+    def __init__(
+        self, rng: np.random.Generator, null_shares: Sequence[float] = NULL_SHARES
+    ) -> None:
         self.rng = rng
         self.null_shares = np.asarray(null_shares, dtype=np.float64)
 
@@ -119,8 +123,9 @@ class Fmt:
         idx = self.rng.choice(len(NULL_SPELLINGS), n, p=self.null_shares)
         return pick(NULL_SPELLINGS, idx)
 
-    def text(self, values: Values, null: np.ndarray | None = None,
-             token: str | None = MIXED) -> pl.Series:
+    def text(
+        self, values: Values, null: np.ndarray | None = None, token: str | None = MIXED
+    ) -> pl.Series:
         """Text cells; null values (and `null` mask cells) get a null spelling."""
         s = _series(values)
         missing = s.is_null().to_numpy()
@@ -130,8 +135,14 @@ class Fmt:
             return s
         return self.nulls(len(s), token).zip_with(pl.Series(missing), s)
 
-    def num(self, values: np.ndarray, null: np.ndarray | None = None, sig: int | None = 3,
-            decimals: int | None = None, token: str | None = MIXED) -> pl.Series:
+    def num(
+        self,
+        values: np.ndarray,
+        null: np.ndarray | None = None,
+        sig: int | None = 3,
+        decimals: int | None = None,
+        token: str | None = MIXED,
+    ) -> pl.Series:
         """Numbers rounded to `sig` significant figures (or `decimals`); NaN cells are null."""
         x = np.asarray(values, dtype=np.float64)
         s = pl.Series(x).fill_nan(None)
@@ -143,8 +154,13 @@ class Fmt:
         """Whole numbers as text."""
         return self.text(pl.Series(np.asarray(values, dtype=np.int64)), null)
 
-    def date(self, days: np.ndarray, null: np.ndarray | None = None,
-             alt: float = ALT_DATE_SHARE, token: str | None = MIXED) -> pl.Series:
+    def date(
+        self,
+        days: np.ndarray,
+        null: np.ndarray | None = None,
+        alt: float = ALT_DATE_SHARE,
+        token: str | None = MIXED,
+    ) -> pl.Series:
         """Dates, ISO mostly and `M/D/YYYY` for a share `alt`; `null` cells get null spellings."""
         d = pl.Series(np.asarray(days, dtype=np.int64)).cast(pl.Int32).cast(pl.Date)
         out = d.dt.strftime("%Y-%m-%d")
@@ -153,8 +169,13 @@ class Fmt:
             out = out.scatter(other, d.gather(other).dt.strftime("%-m/%-d/%Y"))
         return self.text(out, null, token)
 
-    def stamp(self, days: np.ndarray, minutes: np.ndarray, null: np.ndarray | None = None,
-              oracle: float = 0.3) -> pl.Series:
+    def stamp(
+        self,
+        days: np.ndarray,
+        minutes: np.ndarray,
+        null: np.ndarray | None = None,
+        oracle: float = 0.3,
+    ) -> pl.Series:
         """Timestamps: `YYYY-MM-DD HH:MM:SS`, or Oracle's `13-JUN-12 09.24.22.060000 AM`."""
         secs = np.asarray(days, dtype=np.int64) * 86400 + np.asarray(minutes) * 60
         secs = secs + self.rng.integers(0, 60, len(secs))
@@ -173,15 +194,22 @@ class Fmt:
         values = np.where(self.mask(n, yes), "Y", "N")
         return self.text(values, self.mask(n, na))
 
-    def choice(self, options: Sequence[str], shares: Sequence[float], n: int,
-               null: float = 0.0) -> pl.Series:
+    def choice(
+        self, options: Sequence[str], shares: Sequence[float], n: int, null: float = 0.0
+    ) -> pl.Series:
         """Categorical cells drawn with the given shares (normalised)."""
         p = np.asarray(shares, dtype=np.float64)
         idx = self.rng.choice(len(options), n, p=p / p.sum())
         return self.text(pick(options, idx), self.mask(n, null) if null else None)
 
-    def free_text(self, fragments: Sequence[str], n: int, null: float = 0.0,
-                  newline: float = 0.03, token: str | None = MIXED) -> pl.Series:
+    def free_text(
+        self,
+        fragments: Sequence[str],
+        n: int,
+        null: float = 0.0,
+        newline: float = 0.03,
+        token: str | None = MIXED,
+    ) -> pl.Series:
         """Notes of one to three sentences; a share `newline` breaks lines inside the cell."""
         rng = self.rng
         first = rng.integers(0, len(fragments), n)
@@ -205,8 +233,14 @@ def header_line(headers: Sequence[str]) -> str:
 class CsvFile:
     """One output CSV under a fixed header; chunks are appended and counted."""
 
-    def __init__(self, path: Path, headers: Sequence[str], bom: bool = False,
-                 total: float | None = None, stream: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        headers: Sequence[str],
+        bom: bool = False,
+        total: float | None = None,
+        stream: TextIO | None = None,
+    ) -> None:
         self.path = path
         self.headers = list(headers)
         self.rows = 0

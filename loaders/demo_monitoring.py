@@ -63,8 +63,14 @@ LOCATION_NOTES = (
 #: non-qualifying event, non-storm water discharge.
 EVENT_TYPES = ("QSE", "Non-QSE", "NSWD")
 CON_EVENT_TYPES = ("QPE", "NSWD", "Non-QPE")
-LABS = ("Field", "Valley Environmental Lab", "Coastal Analytical", "Sierra Water Labs",
-        "Bayside Testing", "Inland Analytical Services")
+LABS = (
+    "Field",
+    "Valley Environmental Lab",
+    "Coastal Analytical",
+    "Sierra Water Labs",
+    "Bayside Testing",
+    "Inland Analytical Services",
+)
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,7 @@ class Plan:
 class Skeleton:
     """Index arrays for one chunk: reports, samples (report x location), rows (sample x slot)."""
 
-    rep_fac: np.ndarray      # plan facility position per report
+    rep_fac: np.ndarray  # plan facility position per report
     rep_day: np.ndarray
     rep_id: np.ndarray
     smp_rep: np.ndarray
@@ -112,9 +118,16 @@ def within(counts: np.ndarray) -> np.ndarray:
     return np.arange(total) - starts
 
 
-def make_plan(rng: np.random.Generator, places: pl.DataFrame, eligible: np.ndarray,
-              analytes: Analytes, params: np.ndarray, rows: int, exceed: float,
-              max_loc: int) -> Plan:
+def make_plan(
+    rng: np.random.Generator,
+    places: pl.DataFrame,
+    eligible: np.ndarray,
+    analytes: Analytes,
+    params: np.ndarray,
+    rows: int,
+    exceed: float,
+    max_loc: int,
+) -> Plan:
     """Spread about `rows` rows over eligible facilities by how long each was covered."""
     fac = np.flatnonzero(eligible)
     if not len(fac):
@@ -141,8 +154,14 @@ def chunks(plan: Plan) -> list[tuple[int, int]]:
     return [(a, b) for a, b in pairwise(edges) if b > a]
 
 
-def skeleton(rng: np.random.Generator, plan: Plan, a: int, b: int, ids: list[int],
-             event_days: np.ndarray | None = None) -> Skeleton:
+def skeleton(
+    rng: np.random.Generator,
+    plan: Plan,
+    a: int,
+    b: int,
+    ids: list[int],
+    event_days: np.ndarray | None = None,
+) -> Skeleton:
     """Reports, samples and rows for facilities a..b; `ids` carries the next report/sample id."""
     rep_fac = np.repeat(np.arange(a, b), plan.reports[a:b])
     rep_day = storm_days(rng, plan.start[rep_fac], plan.end[rep_fac])
@@ -159,8 +178,17 @@ def skeleton(rng: np.random.Generator, plan: Plan, a: int, b: int, ids: list[int
     smp_id = np.arange(ids[1], ids[1] + len(smp_rep))
     ids[0] += len(rep_fac)
     ids[1] += len(smp_rep)
-    return Skeleton(rep_fac, rep_day, rep_id, smp_rep, within(locs), smp_id, smp_day,
-                    np.repeat(np.arange(len(smp_rep)), n_params), within(n_params))
+    return Skeleton(
+        rep_fac,
+        rep_day,
+        rep_id,
+        smp_rep,
+        within(locs),
+        smp_id,
+        smp_day,
+        np.repeat(np.arange(len(smp_rep)), n_params),
+        within(n_params),
+    )
 
 
 def results(fmt: Fmt, plan: Plan, sk: Skeleton) -> dict[str, pl.Series]:
@@ -190,19 +218,29 @@ def results(fmt: Fmt, plan: Plan, sk: Skeleton) -> dict[str, pl.Series]:
     }
 
 
-def _qualify(rng: np.random.Generator, analyte: np.ndarray, an: Analytes, boosted: np.ndarray,
-             is_ph: np.ndarray, value: np.ndarray, rl: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray]:
+def _qualify(
+    rng: np.random.Generator,
+    analyte: np.ndarray,
+    an: Analytes,
+    boosted: np.ndarray,
+    is_ph: np.ndarray,
+    value: np.ndarray,
+    rl: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Non-detects (no result), `<` at the RL, DNQ under it, `>` rarely, `=` otherwise."""
     u = rng.random(len(value))
     nd_share = an.nd[analyte] * np.where(boosted, 0.2, 1.0)
     limit = np.where(np.isnan(rl), value, rl)
     qualifier = np.select(
         [is_ph, u < nd_share, u < nd_share + 0.02, u < nd_share + 0.04, u < nd_share + 0.043],
-        ["=", "ND", "<", "DNQ", ">"], "=")
+        ["=", "ND", "<", "DNQ", ">"],
+        "=",
+    )
     value = np.select(
         [qualifier == "ND", qualifier == "<", qualifier == "DNQ"],
-        [np.nan, limit, limit * rng.uniform(0.3, 0.9, len(value))], value)
+        [np.nan, limit, limit * rng.uniform(0.3, 0.9, len(value))],
+        value,
+    )
     return qualifier, value
 
 
@@ -219,15 +257,17 @@ def _bad_years(fmt: Fmt, iso_dates: pl.Series, first_chunk: bool) -> pl.Series:
     return iso_dates.clone().scatter(where, fixed)
 
 
-def sample_block(fmt: Fmt, plan: Plan, sk: Skeleton, places: pl.DataFrame,
-                 first_chunk: bool) -> dict[str, pl.Series]:
+def sample_block(
+    fmt: Fmt, plan: Plan, sk: Skeleton, places: pl.DataFrame, first_chunk: bool
+) -> dict[str, pl.Series]:
     """Per-sample columns (location, ids, date, time), still one entry per sample."""
     rng = fmt.rng
     n = len(sk.smp_id)
     fac = sk.smp_fac
     style = (plan.fac[fac] * 7) % len(LOCATION_PREFIXES)
-    label = np.where(style == 5, np.array(list("ABCDEF"))[sk.smp_loc % 6],
-                     (sk.smp_loc + 1).astype(str))
+    label = np.where(
+        style == 5, np.array(list("ABCDEF"))[sk.smp_loc % 6], (sk.smp_loc + 1).astype(str)
+    )
     place = plan.fac[fac]
     has_xy = ((place * 13) % 20 < 3) & ~np.isnan(places["lat"].to_numpy()[place])
     offset = ((place * 31 + sk.smp_loc * 17) % 100 - 50) * 2e-5
@@ -239,13 +279,17 @@ def sample_block(fmt: Fmt, plan: Plan, sk: Skeleton, places: pl.DataFrame,
         "MONITORING_LOCATION_NAME": pick(LOCATION_PREFIXES, style) + pl.Series(label),
         "MONITORING_LOCATION_TYPE": fmt.text(
             pick(["Effluent Monitoring", "Run-On Monitoring"], (sk.smp_loc == 3).astype(np.int64)),
-            (place * 7) % 20 >= 3),
+            (place * 7) % 20 >= 3,
+        ),
         "MONITOR_LOCATION_DESCRIPTION": fmt.text(
-            pick(LOCATION_NOTES, (place + sk.smp_loc) % len(LOCATION_NOTES)), place % 10 != 3),
-        "MONITORING_LATITUDE": fmt.num(places["lat"].to_numpy()[place] + offset, ~has_xy,
-                                       sig=None, decimals=6),
-        "MONITORING_LONGITUDE": fmt.num(places["lon"].to_numpy()[place] - offset, ~has_xy,
-                                        sig=None, decimals=6),
+            pick(LOCATION_NOTES, (place + sk.smp_loc) % len(LOCATION_NOTES)), place % 10 != 3
+        ),
+        "MONITORING_LATITUDE": fmt.num(
+            places["lat"].to_numpy()[place] + offset, ~has_xy, sig=None, decimals=6
+        ),
+        "MONITORING_LONGITUDE": fmt.num(
+            places["lon"].to_numpy()[place] - offset, ~has_xy, sig=None, decimals=6
+        ),
         "SAMPLE_ID": pl.Series(sk.smp_id).cast(pl.String),
         "SAMPLE_DATE": dates,
         "SAMPLE_TIME": fmt.text(hhmm(clock(rng, n) + sk.smp_loc * 12), fmt.mask(n, 0.3)),
@@ -257,8 +301,9 @@ def _rows(block: dict[str, pl.Series], index: np.ndarray) -> dict[str, pl.Series
     return {k: v.gather(index) for k, v in block.items()}
 
 
-def _facility_block(plan: Plan, sk: Skeleton, places: pl.DataFrame,
-                    permit: str) -> dict[str, pl.Series]:
+def _facility_block(
+    plan: Plan, sk: Skeleton, places: pl.DataFrame, permit: str
+) -> dict[str, pl.Series]:
     """Permit type, WDID and APP_ID per row."""
     place = plan.fac[sk.row_fac]
     return {
@@ -268,22 +313,28 @@ def _facility_block(plan: Plan, sk: Skeleton, places: pl.DataFrame,
     }
 
 
-def industrial_chunk(fmt: Fmt, plan: Plan, sk: Skeleton, places: pl.DataFrame,
-                     first: bool) -> dict[str, pl.Series]:
+def industrial_chunk(
+    fmt: Fmt, plan: Plan, sk: Skeleton, places: pl.DataFrame, first: bool
+) -> dict[str, pl.Series]:
     """One chunk of the industrial monitoring file."""
     rng = fmt.rng
     n_rep, n_smp = len(sk.rep_id), len(sk.smp_id)
-    certifier_first, certifier_last = person_names(rng, len(plan.fac), vocab.FIRST_NAMES,
-                                                   vocab.LAST_NAMES)
-    certifier = pl.Series(certifier_first, dtype=pl.String) + " " + pl.Series(certifier_last,
-                                                                               dtype=pl.String)
+    certifier_first, certifier_last = person_names(
+        rng, len(plan.fac), vocab.FIRST_NAMES, vocab.LAST_NAMES
+    )
+    certifier = (
+        pl.Series(certifier_first, dtype=pl.String)
+        + " "
+        + pl.Series(certifier_last, dtype=pl.String)
+    )
     report = {
         "REPORTING_YEAR": pl.Series(reporting_year(sk.rep_day)).cast(pl.String),
         "REPORT_ID": pl.Series(sk.rep_id).cast(pl.String),
         "EVENT_TYPE": fmt.choice(EVENT_TYPES, [0.86, 0.1, 0.04], n_rep),
         "CERTIFIER_NAME": fmt.text(certifier.gather(sk.rep_fac), fmt.mask(n_rep, 0.7)),
-        "CERTIFIED_DATE": fmt.date(np.minimum(sk.rep_day + rng.integers(2, 90, n_rep), HORIZON),
-                                   fmt.mask(n_rep, 0.6)),
+        "CERTIFIED_DATE": fmt.date(
+            np.minimum(sk.rep_day + rng.integers(2, 90, n_rep), HORIZON), fmt.mask(n_rep, 0.6)
+        ),
     }
     samples = sample_block(fmt, plan, sk, places, first)
     start = clock(rng, n_smp, 4, 16)
@@ -304,8 +355,9 @@ def industrial_chunk(fmt: Fmt, plan: Plan, sk: Skeleton, places: pl.DataFrame,
     }
 
 
-def construction_chunk(fmt: Fmt, plan: Plan, sk: Skeleton, places: pl.DataFrame,
-                       first: bool, event_days: np.ndarray) -> dict[str, pl.Series]:
+def construction_chunk(
+    fmt: Fmt, plan: Plan, sk: Skeleton, places: pl.DataFrame, first: bool, event_days: np.ndarray
+) -> dict[str, pl.Series]:
     """One chunk of the construction monitoring file."""
     rng = fmt.rng
     n_rep, n_smp = len(sk.rep_id), len(sk.smp_id)
@@ -316,20 +368,25 @@ def construction_chunk(fmt: Fmt, plan: Plan, sk: Skeleton, places: pl.DataFrame,
         "EVENT_TYPE": fmt.choice(CON_EVENT_TYPES, [0.8, 0.08, 0.12], n_rep),
         "EVENT_START_DATE": fmt.date(sk.rep_day),
         "EVENT_END_DATE": fmt.date(sk.rep_day + event_days, fmt.mask(n_rep, 0.3)),
-        "RAINFALL_AMOUNT": fmt.num(rng.lognormal(np.log(0.6), 0.8, n_rep), fmt.mask(n_rep, 0.7),
-                                   sig=None, decimals=2),
+        "RAINFALL_AMOUNT": fmt.num(
+            rng.lognormal(np.log(0.6), 0.8, n_rep), fmt.mask(n_rep, 0.7), sig=None, decimals=2
+        ),
         "BUSINESS_DAYS": fmt.whole(event_days + 1, fmt.mask(n_rep, 0.7)),
         "QSP": fmt.text(qsp.gather(sk.rep_fac), fmt.mask(n_rep, 0.6)),
         "CERTIFIER_NAME": fmt.text(qsp.gather(sk.rep_fac), fmt.mask(n_rep, 0.7)),
-        "CERTIFIED_DATE": fmt.date(np.minimum(sk.rep_day + rng.integers(2, 60, n_rep), HORIZON),
-                                   fmt.mask(n_rep, 0.6)),
+        "CERTIFIED_DATE": fmt.date(
+            np.minimum(sk.rep_day + rng.integers(2, 60, n_rep), HORIZON), fmt.mask(n_rep, 0.6)
+        ),
     }
     samples = sample_block(fmt, plan, sk, places, first)
     samples["REPORT_YEAR"] = pl.Series(reporting_year(sk.smp_day)).cast(pl.String)
-    samples["PERCENT_OF_TOTAL_DISCHARGE"] = fmt.num(rng.uniform(5, 100, n_smp).round(),
-                                                    fmt.mask(n_smp, 0.9))
-    lab = pick(LABS, np.where(rng.random(len(sk.row_smp)) < 0.8, 0, rng.integers(
-        1, len(LABS), len(sk.row_smp))))
+    samples["PERCENT_OF_TOTAL_DISCHARGE"] = fmt.num(
+        rng.uniform(5, 100, n_smp).round(), fmt.mask(n_smp, 0.9)
+    )
+    lab = pick(
+        LABS,
+        np.where(rng.random(len(sk.row_smp)) < 0.8, 0, rng.integers(1, len(LABS), len(sk.row_smp))),
+    )
     spelling = plan.levels.spelling[sk.row_fac, sk.row_slot]
     return {
         **_facility_block(plan, sk, places, "Construction"),
@@ -341,12 +398,16 @@ def construction_chunk(fmt: Fmt, plan: Plan, sk: Skeleton, places: pl.DataFrame,
     }
 
 
-def _industrial_plan(rng: np.random.Generator, places: pl.DataFrame,
-                     parameters: pl.DataFrame, rows: int) -> Plan:
+def _industrial_plan(
+    rng: np.random.Generator, places: pl.DataFrame, parameters: pl.DataFrame, rows: int
+) -> Plan:
     """Which industrial facilities report, what they sample, and how many events."""
-    eligible = ((places["kind"] == "Industrial") & (places["wdid_type"] == "I")
-                & places["status"].is_in(["Active", "Terminated"])
-                & (places["end"] > MONITORING_SINCE + 60)).to_numpy()
+    eligible = (
+        (places["kind"] == "Industrial")
+        & (places["wdid_type"] == "I")
+        & places["status"].is_in(["Active", "Terminated"])
+        & (places["end"] > MONITORING_SINCE + 60)
+    ).to_numpy()
     analytes = industrial_analytes(parameters)
     params = industrial_sets(analytes, int(eligible.sum()), rng)
     return make_plan(rng, places, eligible, analytes, params, rows, EXCEED_SHARE, 4)
@@ -354,22 +415,33 @@ def _industrial_plan(rng: np.random.Generator, places: pl.DataFrame,
 
 def _construction_plan(rng: np.random.Generator, places: pl.DataFrame, rows: int) -> Plan:
     """Which construction sites report (risk level 2 and 3), and how many events."""
-    eligible = ((places["kind"] == "Construction") & (places["risk"] >= 2)
-                & (places["end"] > MONITORING_SINCE + 60)).to_numpy()
+    eligible = (
+        (places["kind"] == "Construction")
+        & (places["risk"] >= 2)
+        & (places["end"] > MONITORING_SINCE + 60)
+    ).to_numpy()
     analytes = construction_analytes()
     params = construction_sets(analytes, int(eligible.sum()), rng)
     return make_plan(rng, places, eligible, analytes, params, rows, 0.0, 4)
 
 
-def write_monitoring(out: Path, rng: np.random.Generator, places: pl.DataFrame,
-                     parameters: pl.DataFrame, rows: dict[str, int],
-                     stream: TextIO | None = None) -> dict[str, int]:
+def write_monitoring(
+    out: Path,
+    rng: np.random.Generator,
+    places: pl.DataFrame,
+    parameters: pl.DataFrame,
+    rows: dict[str, int],
+    stream: TextIO | None = None,
+) -> dict[str, int]:
     """Write both monitoring files; `rows` gives the target rows per dataset name."""
     fmt = Fmt(rng, SAMPLE_NULL_SHARES)
     written = {}
     for name in ("industrial_monitoring", "construction_monitoring"):
-        plan = (_industrial_plan(rng, places, parameters, rows[name]) if name.startswith("ind")
-                else _construction_plan(rng, places, rows[name]))
+        plan = (
+            _industrial_plan(rng, places, parameters, rows[name])
+            if name.startswith("ind")
+            else _construction_plan(rng, places, rows[name])
+        )
         headers = [c.source for c in dataset(name).columns]
         ids = [2_000_000, 10_000_000] if name.startswith("ind") else [5_000_000, 30_000_000]
         with CsvFile(out / f"{name}.csv", headers, total=rows[name], stream=stream) as csv:
@@ -379,8 +451,16 @@ def write_monitoring(out: Path, rng: np.random.Generator, places: pl.DataFrame,
     return written
 
 
-def _chunk(fmt: Fmt, plan: Plan, places: pl.DataFrame, name: str, a: int, b: int,
-           ids: list[int], first: bool) -> dict[str, pl.Series]:
+def _chunk(
+    fmt: Fmt,
+    plan: Plan,
+    places: pl.DataFrame,
+    name: str,
+    a: int,
+    b: int,
+    ids: list[int],
+    first: bool,
+) -> dict[str, pl.Series]:
     """The columns of one chunk of either monitoring file."""
     if name.startswith("ind"):
         return industrial_chunk(fmt, plan, skeleton(fmt.rng, plan, a, b, ids), places, first)
@@ -388,4 +468,3 @@ def _chunk(fmt: Fmt, plan: Plan, places: pl.DataFrame, name: str, a: int, b: int
     event_days = fmt.rng.choice([0, 1, 2, 3], n_rep, p=[0.5, 0.3, 0.15, 0.05])
     sk = skeleton(fmt.rng, plan, a, b, ids, event_days)
     return construction_chunk(fmt, plan, sk, places, first, event_days)
-

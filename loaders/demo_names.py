@@ -14,20 +14,29 @@ from loaders import demo_vocab as vocab
 
 #: Plant and district abbreviations, spelled out by `expand` and used by `abbreviate`.
 PLANT_ABBREVIATIONS = (
-    ("Wastewater Treatment Plant", "WWTP"), ("Wastewater Treatment Facility", "WWTF"),
-    ("Water Reclamation Plant", "WRP"), ("Water Reclamation Facility", "WRF"),
-    ("Water Treatment Plant", "WTP"), ("Water Pollution Control Plant", "WPCP"),
-    ("Water Pollution Control Facility", "WPCF"), ("Sewage Treatment Plant", "STP"),
-    ("Water Resource Recovery Facility", "WRRF"), ("Community Services District", "CSD"),
-    ("Sanitation District", "SD"), ("Sanitary District", "SD"),
-    ("Publicly Owned Treatment Works", "POTW"), ("Treatment Plant", "TP"), ("County", "Cnty"),
+    ("Wastewater Treatment Plant", "WWTP"),
+    ("Wastewater Treatment Facility", "WWTF"),
+    ("Water Reclamation Plant", "WRP"),
+    ("Water Reclamation Facility", "WRF"),
+    ("Water Treatment Plant", "WTP"),
+    ("Water Pollution Control Plant", "WPCP"),
+    ("Water Pollution Control Facility", "WPCF"),
+    ("Sewage Treatment Plant", "STP"),
+    ("Water Resource Recovery Facility", "WRRF"),
+    ("Community Services District", "CSD"),
+    ("Sanitation District", "SD"),
+    ("Sanitary District", "SD"),
+    ("Publicly Owned Treatment Works", "POTW"),
+    ("Treatment Plant", "TP"),
+    ("County", "Cnty"),
 )
 #: Business-name abbreviations, used by `abbreviate` only.
 NAME_ABBREVIATIONS = (("Company", "Co."), ("Corporation", "Corp"))
 #: A legal suffix at the end of a business name, with its comma if any.
 LEGAL_SUFFIX = re.compile(
     r",?\s+(Inc\.?|LLC|L\.L\.C\.|Co\.?|Company|Corp\.?|Corporation|LP|L\.P\.|Ltd\.?)$",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 RENAMES = ("Water Resource Recovery Facility", "Water Pollution Control Plant", "Clean Water Plant")
 
 
@@ -53,9 +62,9 @@ def typo(name: str, rng: np.random.Generator) -> str:
     i = letters[int(rng.integers(0, len(letters) - 1))]
     kind = int(rng.integers(0, 3))
     if kind == 0 and i + 1 < len(name):
-        return name[:i] + name[i + 1] + name[i] + name[i + 2:]
+        return name[:i] + name[i + 1] + name[i] + name[i + 2 :]
     if kind == 1:
-        return name[:i] + name[i + 1:]
+        return name[:i] + name[i + 1 :]
     return name[:i] + name[i] + name[i:]
 
 
@@ -81,8 +90,13 @@ def change_suffix(name: str, rng: np.random.Generator) -> str:
 def rename(name: str, rng: np.random.Generator) -> str:
     """A renamed plant: the kind of works changes, or the site gets a new last word."""
     full = expand(name)
-    for old in ("Wastewater Treatment Plant", "Wastewater Treatment Facility",
-                "Water Reclamation Plant", "Water Reclamation Facility", "Treatment Plant"):
+    for old in (
+        "Wastewater Treatment Plant",
+        "Wastewater Treatment Facility",
+        "Water Reclamation Plant",
+        "Water Reclamation Facility",
+        "Treatment Plant",
+    ):
         if old in full:
             return full.replace(old, RENAMES[int(rng.integers(0, len(RENAMES)))])
     words = LEGAL_SUFFIX.sub("", name).split()
@@ -93,8 +107,13 @@ def rename(name: str, rng: np.random.Generator) -> str:
 def potw_smarts_name(plant: str, rng: np.random.Generator) -> str:
     """How a SMARTS record names a CIWQS plant: spelled out, reordered, renamed, shouted."""
     kind = rng.choice(5, p=[0.45, 0.2, 0.15, 0.1, 0.1])
-    variants = (lambda: expand(plant), lambda: reorder(plant), lambda: rename(plant, rng),
-                lambda: typo(expand(plant), rng), lambda: plant.upper())
+    variants = (
+        lambda: expand(plant),
+        lambda: reorder(plant),
+        lambda: rename(plant, rng),
+        lambda: typo(expand(plant), rng),
+        lambda: plant.upper(),
+    )
     out = variants[kind]()
     return out if out != plant else expand(plant) + " Storm Water"
 
@@ -102,8 +121,13 @@ def potw_smarts_name(plant: str, rng: np.random.Generator) -> str:
 def industrial_esmr_name(name: str, rng: np.random.Generator) -> str:
     """How the eSMR record names an industrial discharger known to SMARTS as `name`."""
     kind = rng.choice(6, p=[0.3, 0.2, 0.15, 0.15, 0.1, 0.1])
-    variants = (lambda: change_suffix(name, rng), lambda: typo(name, rng),
-                lambda: reorder(name), lambda: rename(name, rng), lambda: abbreviate(name),
-                lambda: name.upper())
+    variants = (
+        lambda: change_suffix(name, rng),
+        lambda: typo(name, rng),
+        lambda: reorder(name),
+        lambda: rename(name, rng),
+        lambda: abbreviate(name),
+        lambda: name.upper(),
+    )
     out = variants[kind]()
     return out if out != name else change_suffix(name, rng)
