@@ -7,6 +7,11 @@ CSV files into plain tables, then given the same keys and indexes; a weekly delt
 1 % of the source rows changed (a second store refreshed from a copy of the source with
 those rows edited; deltas alternate between the two stores); peak memory; and the size
 of the tables in Postgres beside the store's Parquet. Every database made is dropped.
+
+Downtime is what a reader sees: another connection reads each table in turn, as the web
+app would, while the migration, the initial sync, a full re-sync and the weekly delta run;
+its longest single wait is set beside its longest wait over the same time with nothing
+running.
 """
 
 from __future__ import annotations
@@ -15,9 +20,12 @@ import json
 import logging
 import shutil
 import statistics
+import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +57,10 @@ WEEKLY_EDITS = {
     "construction_monitoring": ("RESULT", "number"),
 }
 CHANGED_SHARE = 100  # one row in this many
+#: The eSMR rows the stand-in platform table holds while the migration runs.
+ESMR_ROWS = 1000
+#: Seconds a reader rests between rounds of reads.
+PAUSE = 0.02
 
 SYNC = """
 from data_layer.connection import open_store
@@ -118,8 +130,62 @@ def _new_database(server: str, made: list[str]) -> str:
     made.append(url)
     with psycopg.connect(url) as conn:
         conn.execute(ESMR_FACILITIES)
-    migrate(url)
+        conn.execute(
+            "INSERT INTO esmr_facilities SELECT i, 'Plant ' || i FROM generate_series(1, %s) i",
+            [ESMR_ROWS],
+        )
     return url
+
+
+class Reader:
+    """Another connection reading each table in turn for as long as it runs.
+
+    Each read is what the web app's lightest query on that table would need: the table's
+    lock and one row. A read waits only while a lock that excludes readers is held, so
+    its longest wait is the downtime a reader saw.
+    """
+
+    def __init__(self, url: str, tables: Sequence[str]) -> None:
+        self.url, self.tables = url, tables
+        self.waits: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+
+    def _read(self) -> None:
+        queries = [
+            sql.SQL("SELECT * FROM {} LIMIT 1").format(sql.Identifier(t)) for t in self.tables
+        ]
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self._stop.is_set():
+                for query in queries:
+                    start = time.perf_counter()
+                    conn.execute(query).fetchall()
+                    self.waits.append(time.perf_counter() - start)
+                self._stop.wait(PAUSE)  # a web app's pace, not a load of its own
+
+    def __enter__(self) -> Reader:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def longest_ms(self) -> float:
+        return max(self.waits, default=0.0) * 1000
+
+
+def _watched(url: str, tables: Sequence[str], work: Callable[[], Any]) -> tuple[Any, float, float]:
+    """Run `work` under a reader; its result, the reader's longest wait, and the longest
+    wait of the same reader over as long again with nothing running (ms)."""
+    with Reader(url, tables) as busy:
+        start = time.perf_counter()
+        result = work()
+        took = time.perf_counter() - start
+    with Reader(url, tables) as idle:
+        time.sleep(min(took, 10.0))
+    return result, busy.longest_ms, idle.longest_ms
 
 
 def sync_benchmarks(
@@ -132,16 +198,25 @@ def sync_benchmarks(
     week = ensure_week_store(workdir, scale, store, settings)
     server = _server(settings)
     dumps = workdir / "sync_rows"
+    readers: dict[str, list[tuple[float, float]]] = {}
+
+    def watched(phase: str, url: str, tables: Sequence[str], work: Callable[[], Any]) -> Any:
+        result, busy, idle = _watched(url, tables, work)
+        readers.setdefault(phase, []).append((busy, idle))
+        return result
+
     with _databases(server) as made:
         ours, bare, files, synced = [], [], {}, ""
         for _ in range(repeat):
             if synced:
                 _drop(server, synced, made)
             synced = _new_database(server, made)
+            watched("migrate", synced, ["esmr_facilities"], partial(migrate, synced))
             full = SYNC.format(store=str(store.root), url=synced, full=True)
-            ours.append(measure_code(full))
+            ours.append(watched("sync_initial", synced, LOADED, partial(measure_code, full)))
             files = files or _dump_rows(synced, dumps)
             baseline = _new_database(server, made)
+            migrate(baseline)
             bare.append(measure_code(BARE.format(files=json.dumps(files), url=baseline)))
             _drop(server, baseline, made)
         shutil.rmtree(dumps, ignore_errors=True)
@@ -156,12 +231,19 @@ def sync_benchmarks(
         for i in range(repeat):  # alternate: a week's changes, then back again
             target = week if i % 2 == 0 else store
             code = SYNC.format(store=str(target.root), url=synced, full=False)
-            deltas.append(measure_code(code))
+            deltas.append(watched("sync_weekly_delta", synced, LOADED, partial(measure_code, code)))
         for key, name, unit in (
             ("seconds", "sync_weekly_delta_s", "s"),
             ("peak_mb", "sync_weekly_delta_peak_memory_mb", "MB"),
         ):
             yield _row(name, statistics.median(d[key] for d in deltas), unit, scale)
+        resync = SYNC.format(store=str(store.root), url=synced, full=True)
+        for _ in range(repeat):
+            watched("sync_full_again", synced, LOADED, partial(measure_code, resync))
+        for phase, waits in readers.items():
+            busy = statistics.median(b for b, _ in waits)
+            idle = statistics.median(i for _, i in waits)
+            yield _row(f"reader_longest_wait_{phase}_ms", busy, "ms", scale, idle)
 
 
 def _drop(server: str, url: str, made: list[str]) -> None:
