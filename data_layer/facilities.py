@@ -41,10 +41,11 @@ WITH ranked AS (
         inspection_count,
         CASE
             WHEN wdid_key = $1 THEN 0
-            WHEN starts_with(lower(display_name), lower($2)) THEN 1
+            WHEN starts_with(search_keys.name, lower($2)) THEN 1
             WHEN {words} THEN 2
-            WHEN contains(lower(wdid), lower($2)) OR contains(lower(display_name), lower($2))
-                OR contains(lower(operator), lower($2)) OR contains(lower(city), lower($2))
+            WHEN contains(search_keys.wdid, lower($2)) OR contains(search_keys.name, lower($2))
+                OR contains(search_keys.operator, lower($2))
+                OR contains(search_keys.city, lower($2))
                 THEN 3
         END AS match_rank
     FROM facility_summary
@@ -86,7 +87,7 @@ def facility_profile(cur: duckdb.DuckDBPyConnection, wdid: str, app_id: str) -> 
     """
     sql = """
         WITH f AS (
-            SELECT * EXCLUDE (wdid_key, search_words) FROM facility_summary
+            SELECT * EXCLUDE (wdid_key, search_words, search_keys) FROM facility_summary
             WHERE wdid = $1 AND app_id = $2
         ),
         m AS (

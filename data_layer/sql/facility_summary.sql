@@ -37,6 +37,11 @@ select
     -- search keys: the WDID without spaces; name, operator and city lower-cased, space-fenced
     upper(replace(f.wdid, ' ', '')) as wdid_key,
     ' ' || lower(concat_ws(' ', f.name, f.operator, f.city, f.display_name)) || ' ' as search_words,
+    -- the same fields lower-cased once per store version, so a search lower-cases only its text
+    struct_pack(
+        wdid := lower(f.wdid), name := lower(f.display_name),
+        operator := lower(f.operator), city := lower(f.city)
+    ) as search_keys,
 from facilities as f
 left join violations as v using (wdid, app_id)
 left join enforcement as e using (wdid, app_id)
