@@ -26,7 +26,7 @@ import duckdb
 
 from data_layer.datasets import DATASETS, Dataset
 from data_layer.identifiers import ident, literal_list
-from data_layer.nal_table import bind_rules
+from data_layer.nal_table import NalTable, bind_rules
 from data_layer.sql_files import model_order, render
 from data_layer.store import Store, store_at
 
@@ -58,10 +58,13 @@ CACHE_PREFIX = "cache__"
 #: queries filter on, by which the copy is sorted so a query reads few row groups. The
 #: copies live in an attached in-memory database with compression (hundreds of MB as
 #: rows, tens compressed) and are built one partition year at a time, each year
-#: compressed before the next, so a build never holds all the rows uncompressed.
+#: compressed before the next, so a build never holds all the rows uncompressed; a mart
+#: without `partition_year` (a few thousand rows per year) is copied in one statement.
 DEFAULT_NAL_MODELS: dict[str, tuple[str, ...]] = {
     "exceedances_annual": ("reporting_year", "nd_rule"),
     "exceedance_summary_by_region": ("parameter", "reporting_year", "nd_rule"),
+    "monitoring_statewide_summary": ("source_dataset", "parameter", "nd_rule", "reporting_year"),
+    "facility_year_gaps": ("nd_rule", "reporting_year"),
 }
 DEFAULT_NAL_DB = "default_nal"
 
@@ -72,6 +75,12 @@ def default_nal_relation(name: str) -> str:
     Either way the rows are those of `name` on a cursor bound with `bind_rules(cur)`.
     """
     return f"{ident(DEFAULT_NAL_DB)}.{ident(name)}"
+
+
+def rules_relation(name: str, nal: NalTable | None) -> str:
+    """The relation a query bound with `bind_rules(cur, nal)` reads model `name` from:
+    the per-version copy under the shipped NAL table, else the live view."""
+    return default_nal_relation(name) if nal is None else ident(name)
 
 
 def _default_nal_copy(name: str) -> str:
@@ -167,15 +176,12 @@ class StoreConnection:
             if self._signature != signature:
                 return False
             cur.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {live} LIMIT 0")
-        years = cur.execute(f"SELECT DISTINCT partition_year FROM {live} ORDER BY 1").fetchall()
-        for (year,) in years:
+        for where, params in self._copy_steps(cur, live):
             with self._lock:
                 if self._signature != signature:
                     return False
                 cur.execute(
-                    f"INSERT INTO {table} SELECT * FROM {live}"
-                    f" WHERE partition_year IS NOT DISTINCT FROM ? ORDER BY {keys}",
-                    [year],
+                    f"INSERT INTO {table} SELECT * FROM {live}{where} ORDER BY {keys}", params
                 )
                 cur.execute(f"FORCE CHECKPOINT {ident(DEFAULT_NAL_DB)}")
         with self._lock:
@@ -185,6 +191,16 @@ class StoreConnection:
                 f"CREATE OR REPLACE VIEW {default_nal_relation(name)} AS SELECT * FROM {table}"
             )
         return True
+
+    @staticmethod
+    def _copy_steps(cur: duckdb.DuckDBPyConnection, live: str) -> list[tuple[str, list[object]]]:
+        """The WHERE clause and parameters of each step of a copy: one per partition year,
+        or a single step for a mart without `partition_year`."""
+        columns = [d[0] for d in cur.execute(f"SELECT * FROM {live} LIMIT 0").description]
+        if "partition_year" not in columns:
+            return [("", [])]
+        years = cur.execute(f"SELECT DISTINCT partition_year FROM {live} ORDER BY 1").fetchall()
+        return [(" WHERE partition_year IS NOT DISTINCT FROM ?", [y]) for (y,) in years]
 
     def _live(self, name: str) -> str:
         """Model `name` in the main database (named in full: it is read from another one)."""

@@ -6,7 +6,7 @@ used), and the rules are applied by the SQL models `exceedances_*` and
 `facility_year_gaps`. Each function binds the NAL table to its cursor first
 (`nal_table.bind_rules`), so a caller may pass another `NalTable` to reproduce a figure.
 Without one, the statewide queries read the marts' in-memory copies computed with the
-shipped table (`connection.default_nal_relation`): the same rows, computed once per version.
+shipped table (`connection.rules_relation`): the same rows, computed once per version.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from data_layer.connection import default_nal_relation
+from data_layer.connection import rules_relation
 from data_layer.filters import Where, order_by, page_bounds
 from data_layer.nal_table import DEFAULT_ND_RULE, NalTable, bind_rules, check_nd_rule
 from data_layer.parameters import canonical_parameter
@@ -38,11 +38,6 @@ INSTANTANEOUS_SORTABLE = ("n_above", "max_value", "n_samples", "parameter", "reg
 def _prepare(cur: duckdb.DuckDBPyConnection, nd_rule: str, nal: NalTable | None) -> None:
     check_nd_rule(nd_rule)
     bind_rules(cur, nal)
-
-
-def _relation(model: str, nal: NalTable | None) -> str:
-    """The model to read: its copy under the shipped NAL table, else the live view."""
-    return default_nal_relation(model) if nal is None else model
 
 
 def _parameter(parameter: str | None) -> str | None:
@@ -85,7 +80,7 @@ def exceedances_annual(
         where.clauses.append("exceeds")
     limit, offset = page_bounds(limit, offset)
     order = order_by(sort, descending, ANNUAL_SORTABLE, ("wdid", "app_id", "parameter"))
-    sql = f"SELECT * FROM {_relation('exceedances_annual', nal)} WHERE {where.sql()}"
+    sql = f"SELECT * FROM {rules_relation('exceedances_annual', nal)} WHERE {where.sql()}"
     return paged(
         cur, "exceedances_annual", sql, where.params, limit, offset, order=order, materialize=True
     )
@@ -155,7 +150,7 @@ def exceedance_summary(
     """
     _prepare(cur, nd_rule, nal)
     sql = (
-        f"SELECT * FROM {_relation('exceedance_summary_by_region', nal)}"
+        f"SELECT * FROM {rules_relation('exceedance_summary_by_region', nal)}"
         " WHERE parameter = ? AND reporting_year = ? AND partition_year = ? AND nd_rule = ?"
         " ORDER BY region NULLS LAST"
     )
@@ -263,7 +258,7 @@ def facility_year_gaps(
     )
     sql = (
         f"SELECT *, row_number() OVER (ORDER BY {ranking}) AS gap_rank"
-        f" FROM facility_year_gaps WHERE {where.sql()}"
+        f" FROM {rules_relation('facility_year_gaps', nal)} WHERE {where.sql()}"
     )
     return paged(
         cur,

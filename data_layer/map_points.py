@@ -11,6 +11,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from data_layer.connection import rules_relation
 from data_layer.filters import Where
 from data_layer.nal_table import DEFAULT_ND_RULE, NalTable, bind_rules, check_nd_rule
 from data_layer.results import run_query
@@ -27,7 +28,7 @@ WITH violations AS (
 exceedances AS (
     SELECT wdid, app_id, sum(computed_exceedances)::BIGINT AS exceedances,
         count(*) AS exceedance_years, any_value(nal_version) AS nal_version
-    FROM facility_year_gaps
+    FROM {gaps}
     WHERE nd_rule = ? AND (?::INTEGER IS NULL OR reporting_year = ?)
     GROUP BY ALL
 )
@@ -78,4 +79,5 @@ def map_points(
     )
     y = None if year is None else int(year)
     params = [y, y, nd_rule, y, y, nd_rule, *where.params]
-    return run_query(cur, "map_points", _POINTS_SQL.format(where=where.sql()), params)
+    sql = _POINTS_SQL.format(where=where.sql(), gaps=rules_relation("facility_year_gaps", nal))
+    return run_query(cur, "map_points", sql, params)

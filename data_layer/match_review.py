@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import duckdb
 import polars as pl
 
+from data_layer.connection import rules_relation
 from data_layer.monitoring import esmr_series
 from data_layer.nal_table import DEFAULT_ND_RULE, NalTable, bind_rules, check_nd_rule
 from data_layer.results import run_query
@@ -63,7 +64,7 @@ monitoring AS (
 exceedances AS (
     SELECT wdid, app_id, sum(computed_exceedances)::BIGINT AS computed_exceedances,
         count(*) AS exceedance_years, any_value(nal_version) AS nal_version
-    FROM facility_year_gaps SEMI JOIN keys USING (wdid, app_id)
+    FROM {gaps} SEMI JOIN keys USING (wdid, app_id)
     WHERE nd_rule = $3
     GROUP BY ALL
 )
@@ -104,7 +105,8 @@ def smarts_facility_evidence(
     bind_rules(cur, nal)
     wdids = [str(w) for w, _a in keys]
     app_ids = [str(a) for _w, a in keys]
-    return run_query(cur, "smarts_facility_evidence", _SMARTS_SQL, [wdids, app_ids, nd_rule])
+    sql = _SMARTS_SQL.format(gaps=rules_relation("facility_year_gaps", nal))
+    return run_query(cur, "smarts_facility_evidence", sql, [wdids, app_ids, nd_rule])
 
 
 def esmr_place_evidence(cur: duckdb.DuckDBPyConnection, place_ids: Sequence[str]) -> pl.DataFrame:

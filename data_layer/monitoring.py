@@ -12,6 +12,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from data_layer.connection import rules_relation
 from data_layer.nal_table import DEFAULT_ND_RULE, NalTable, bind_rules, check_nd_rule
 from data_layer.parameters import canonical_parameter
 from data_layer.results import run_query
@@ -104,7 +105,7 @@ def statewide_summary(
     check_nd_rule(nd_rule)
     bind_rules(cur, nal)
     sql = (
-        "SELECT * FROM monitoring_statewide_summary"
+        f"SELECT * FROM {rules_relation('monitoring_statewide_summary', nal)}"
         " WHERE source_dataset = ? AND parameter = ? AND nd_rule = ?"
         " AND reporting_year BETWEEN ? AND ? AND partition_year BETWEEN ? AND ?"
         " AND (?::VARCHAR IS NULL OR region = ?)"

@@ -1,9 +1,9 @@
 """The exceedance marts' in-memory copies under the shipped NAL table give the live views' rows.
 
-Called without `nal=`, `exceedances_annual` and `exceedance_summary` read copies built per
-store version (`connection.DEFAULT_NAL_MODELS`); with the shipped table passed explicitly
-they read the live views. Both paths must return identical frames under every ND rule,
-before the copies exist, once they do, and after a publish.
+Called without `nal=`, the statewide exceedance, gap, map and monitoring-summary queries read
+copies built per store version (`connection.DEFAULT_NAL_MODELS`); with the shipped table
+passed explicitly they read the live views. Both paths must return identical frames under
+every ND rule, before the copies exist, once they do, and after a publish.
 """
 
 from __future__ import annotations
@@ -25,8 +25,11 @@ from data_layer.connection import (
     default_nal_relation,
     open_store,
 )
-from data_layer.exceedances import exceedance_summary, exceedances_annual
+from data_layer.exceedances import exceedance_summary, exceedances_annual, facility_year_gaps
 from data_layer.identifiers import ident
+from data_layer.map_points import map_points
+from data_layer.match_review import smarts_facility_evidence
+from data_layer.monitoring import statewide_summary
 from data_layer.nal_table import ND_RULES, bind_rules, load_nal_table
 from data_layer.store import Store, store_at
 from loaders.refresh import RefreshOptions, refresh
@@ -93,6 +96,25 @@ def _assert_functions_agree(cur: duckdb.DuckDBPyConnection, nd_rule: str) -> Non
         live = exceedance_summary(cur, parameter=parameter, year=year, nd_rule=nd_rule, nal=shipped)
         assert copy.height > 0
         assert_frame_equal(copy, live, check_exact=True)
+        span = {"year_from": min(totals), "year_to": max(totals)}
+        copy = statewide_summary(cur, parameter=parameter, nd_rule=nd_rule, **span)
+        live = statewide_summary(cur, parameter=parameter, nd_rule=nd_rule, nal=shipped, **span)
+        assert copy.height > 0
+        assert_frame_equal(copy, live, check_exact=True)
+    for args in ({}, {"year": year}, {"year": year, "region": region}):
+        copy = facility_year_gaps(cur, nd_rule=nd_rule, limit=10_000, **args)
+        live = facility_year_gaps(cur, nd_rule=nd_rule, limit=10_000, nal=shipped, **args)
+        assert copy.total == live.total > 0
+        assert_frame_equal(copy.rows, live.rows, check_exact=True)
+        copy = map_points(cur, nd_rule=nd_rule, **args)
+        live = map_points(cur, nd_rule=nd_rule, nal=shipped, **args)
+        assert copy["exceedances"].sum() > 0
+        assert_frame_equal(copy, live, check_exact=True)
+    keys = list(zip(page["wdid"], page["app_id"], strict=True))
+    copy = smarts_facility_evidence(cur, keys, nd_rule=nd_rule)
+    live = smarts_facility_evidence(cur, keys, nd_rule=nd_rule, nal=shipped)
+    assert copy["computed_exceedances"].sum() > 0
+    assert_frame_equal(copy, live, check_exact=True)
 
 
 def test_copies_hold_the_live_rows(cached: StoreConnection) -> None:
