@@ -65,6 +65,7 @@ DEFAULT_NAL_MODELS: dict[str, tuple[str, ...]] = {
     "exceedance_summary_by_region": ("parameter", "reporting_year", "nd_rule"),
     "monitoring_statewide_summary": ("source_dataset", "parameter", "nd_rule", "reporting_year"),
     "facility_year_gaps": ("nd_rule", "reporting_year"),
+    "quality_flags_summary": ("source_dataset", "flag"),
 }
 DEFAULT_NAL_DB = "default_nal"
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from data_layer.connection import rules_relation
 from data_layer.nal_table import NalTable, bind_rules
 from data_layer.results import run_query
 
@@ -74,5 +75,6 @@ def quality_flags_summary(
     n_flagged, n_samples (all results of the dataset), share (0..1).
     """
     bind_rules(cur, nal)
-    sql = "SELECT * FROM quality_flags_summary ORDER BY source_dataset, flag"
+    relation = rules_relation("quality_flags_summary", nal)
+    sql = f"SELECT * FROM {relation} ORDER BY source_dataset, flag"
     return run_query(cur, "quality_flags_summary", sql)

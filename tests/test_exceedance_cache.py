@@ -31,6 +31,7 @@ from data_layer.map_points import map_points
 from data_layer.match_review import smarts_facility_evidence
 from data_layer.monitoring import statewide_summary
 from data_layer.nal_table import ND_RULES, bind_rules, load_nal_table
+from data_layer.quality import quality_flags_summary
 from data_layer.store import Store, store_at
 from loaders.refresh import RefreshOptions, refresh
 
@@ -110,6 +111,7 @@ def _assert_functions_agree(cur: duckdb.DuckDBPyConnection, nd_rule: str) -> Non
         live = map_points(cur, nd_rule=nd_rule, nal=shipped, **args)
         assert copy["exceedances"].sum() > 0
         assert_frame_equal(copy, live, check_exact=True)
+    assert_frame_equal(quality_flags_summary(cur), quality_flags_summary(cur, nal=shipped))
     keys = list(zip(page["wdid"], page["app_id"], strict=True))
     copy = smarts_facility_evidence(cur, keys, nd_rule=nd_rule)
     live = smarts_facility_evidence(cur, keys, nd_rule=nd_rule, nal=shipped)
