@@ -13,7 +13,7 @@ import streamlit as st
 from data_layer.map_points import map_points
 from pages import _shared as sh
 from pages import palette
-from pages._deck import CompactDeck
+from pages._deck import CompactDeck, Rows
 from pages._exports import export_buttons, with_evidence
 from pages._shared import K
 
@@ -85,7 +85,7 @@ drawn = located.sort(metric).select(
 )
 layer = pdk.Layer(
     "ScatterplotLayer",
-    data=drawn.to_dicts(),
+    data=Rows(drawn),
     id="facilities",
     get_position="[longitude, latitude]",
     get_fill_color="[r, g, b, a]",
