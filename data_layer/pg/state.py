@@ -152,8 +152,10 @@ def _store(
 ) -> None:
     """The rows of DuckDB `query` as one Parquet file in `bytea` parts of one layer."""
     path = workdir / f"hold-{table}-{layer}.parquet"
-    duck.execute(f"COPY ({query}) TO {literal(str(path))} (FORMAT parquet, COMPRESSION zstd)")
-    rows = duck.execute(f"SELECT count(*) FROM ({query})").fetchall()[0][0]
+    copied = duck.execute(
+        f"COPY ({query}) TO {literal(str(path))} (FORMAT parquet, COMPRESSION zstd)"
+    )
+    rows = copied.fetchall()[0][0]  # COPY answers with the number of rows it wrote
     insert = sql.SQL(
         'INSERT INTO {} ("table", layer, part, rows, "hashCanary", data)'
         " VALUES (%s, %s, %s, %s, %s, %b)"
