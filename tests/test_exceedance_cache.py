@@ -102,7 +102,14 @@ def _assert_functions_agree(cur: duckdb.DuckDBPyConnection, nd_rule: str) -> Non
         live = statewide_summary(cur, parameter=parameter, nd_rule=nd_rule, nal=shipped, **span)
         assert copy.height > 0
         assert_frame_equal(copy, live, check_exact=True)
-    for args in ({}, {"year": year}, {"year": year, "region": region}):
+    gaps = facility_year_gaps(cur, nd_rule=nd_rule, limit=1).rows
+    assert gaps.height == 1
+    top = gaps.row(0, named=True)  # a facility-year with computed exceedances, and its region
+    for args in (
+        {},
+        {"year": top["reporting_year"]},
+        {"year": top["reporting_year"], "region": top["region"]},
+    ):
         copy = facility_year_gaps(cur, nd_rule=nd_rule, limit=10_000, **args)
         live = facility_year_gaps(cur, nd_rule=nd_rule, limit=10_000, nal=shipped, **args)
         assert copy.total == live.total > 0
@@ -112,7 +119,7 @@ def _assert_functions_agree(cur: duckdb.DuckDBPyConnection, nd_rule: str) -> Non
         assert copy["exceedances"].sum() > 0
         assert_frame_equal(copy, live, check_exact=True)
     assert_frame_equal(quality_flags_summary(cur), quality_flags_summary(cur, nal=shipped))
-    keys = list(zip(page["wdid"], page["app_id"], strict=True))
+    keys = [(top["wdid"], top["app_id"]), *zip(page["wdid"], page["app_id"], strict=True)]
     copy = smarts_facility_evidence(cur, keys, nd_rule=nd_rule)
     live = smarts_facility_evidence(cur, keys, nd_rule=nd_rule, nal=shipped)
     assert copy["computed_exceedances"].sum() > 0

@@ -30,7 +30,7 @@ from data_layer.pg.migrate import migrate
 from data_layer.pg.sync import ADVISORY_LOCK, sync
 from data_layer.store import Store, store_at
 from tests.platform_db import create_esmr_facilities
-from tests.sync_sources import TOTALS, content, physical, republished, totals
+from tests.sync_sources import DATA_TABLES, TOTALS, content, physical, republished, totals
 from tests.test_pg_transfer import HOSTILE
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -577,10 +577,23 @@ def test_weekly_states_are_patches_until_a_new_base_is_due(
     assert back.total("created") >= 1 and back.total("updated") >= 2
     again = sync(tiny, url)
     assert again.total("created") + again.total("updated") + again.total("deleted") == 0
-    assert totals(url) == _totals_after_sync(platform, tiny)
+    now, fresh = totals(url), _totals_after_sync(platform, tiny)
+    # A finding the week raised is kept, marked resolved (the runbook): the open ones match.
+    at = DATA_TABLES.index("data_quality_issues")
+    assert now[:at] + now[at + 1 :] == fresh[:at] + fresh[at + 1 :]
+    assert _findings(url) == {False: fresh[at]} | (
+        {True: now[at] - fresh[at]} if now[at] > fresh[at] else {}
+    )
     sync(opened(hostile_store), url)
     assert _layers(url, "smarts_violations") == [0], "a quarter of the rows: a new base"
     assert sync(opened(hostile_store), url).total("updated") == 0
+
+
+def _findings(url: str) -> dict[bool, int]:
+    """Rows of `data_quality_issues` by whether they are resolved."""
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT resolved, count(*) FROM data_quality_issues GROUP BY 1")
+        return dict(rows.fetchall())
 
 
 def _totals_after_sync(platform: Callable[[], str], conn: StoreConnection) -> tuple[Any, ...]:
