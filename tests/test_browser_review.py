@@ -95,7 +95,9 @@ def test_a_visitor_who_has_not_signed_in_cannot_decide(app: App, engine: Engine)
     key = queued(engine)[0]
     goto_pair(app, key)
     assert app.title() == "Match review"
-    assert app.page.locator("mark").count() > 0, "no name differences marked"
+    marks = app.page.locator("mark")
+    marks.first.wait_for(state="attached")  # the evidence may be drawn after the page settles
+    assert marks.count() > 0, "no name differences marked"
     for name in ("Accept", "Reject", "Undo my last decision"):
         assert decision_button(app, name).first.is_disabled(), name
     app.page.locator("h1").first.click()
