@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Request, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from data_layer.connection import open_store
 from data_layer.settings import FEATURE_FLAGS
@@ -318,6 +319,8 @@ def test_every_page_renders_in_the_browser(app: App, stem: str) -> None:
         found = app.page.locator(selector)
         if text:
             found = found.filter(has_text=text)
+        with contextlib.suppress(PlaywrightTimeout):  # drawn late: the assertion below says so
+            found.first.wait_for(state="visible")
         assert found.first.is_visible(), (stem, selector, text)
     path = app.screenshot(stem)
     assert path.stat().st_size > 10_000, f"{path} looks blank"
