@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from data_layer.datasets import NULL_TOKENS, TYPES, Dataset
+from data_layer.datasets import NULL_TOKENS, TYPES, Dataset, Derived
 from data_layer.errors import RejectsOverThreshold, SourceInvalid
 from data_layer.identifiers import ident, literal, literal_list
 from data_layer.parameters import canonical_parameter, canonical_unit
@@ -24,6 +24,7 @@ from loaders import typing_sql as T
 from loaders.engine import execute_with_progress
 from loaders.progress import Progress
 from loaders.read import HeaderMap, map_header, read_header, transcode_to_utf8
+from loaders.sorted_write import Part, write_sorted
 
 log = logging.getLogger(__name__)
 
@@ -208,11 +209,13 @@ COPY (
 """)
 
 
+def _vocab_columns(ds: Dataset) -> list[Derived]:
+    return [d for d in ds.derived if d.rule in ("parameter", "units")]
+
+
 def _register_vocab(con: duckdb.DuckDBPyConnection, ds: Dataset) -> None:
     """Small lookup tables from each distinct parameter / unit spelling to its canonical form."""
-    for derived in ds.derived:
-        if derived.rule not in ("parameter", "units"):
-            continue
+    for derived in _vocab_columns(ds):
         values = [
             r[0]
             for r in con.execute(
@@ -220,13 +223,14 @@ def _register_vocab(con: duckdb.DuckDBPyConnection, ds: Dataset) -> None:
             ).fetchall()
         ]
         canon = canonical_parameter if derived.rule == "parameter" else canonical_unit
-        table = pa.table(
+        vocab = pa.table(
             {
                 "raw": pa.array(values, pa.string()),
                 "canon": pa.array([canon(v) for v in values], pa.string()),
             }
         )
-        con.register(f"vocab_{derived.name}", table)
+        con.execute(f"DROP TABLE IF EXISTS vocab_{derived.name}")
+        con.from_arrow(vocab).create(f"vocab_{derived.name}")
 
 
 def _derived_sql(ds: Dataset, year: int | None) -> tuple[list[str], list[str]]:
@@ -266,13 +270,31 @@ WHERE s._reason IS NULL AND (d.action IS NULL OR d.action = 'flag')
 """)
 
 
-def _copy(con: duckdb.DuckDBPyConnection, select: str, target: Path) -> None:
-    """Write one Parquet file in the order of `select` (insertion order is preserved)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    con.execute(
-        f"COPY ({select}) TO {literal(str(target))}"
-        " (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)"
-    )
+def _parts(
+    con: duckdb.DuckDBPyConnection, ds: Dataset, data_dir: Path, year: int | None
+) -> list[Part]:
+    """The files to write from `kept`: one, or one per Hive partition value."""
+    if year is not None or ds.partition is None:
+        name = f"{ds.partition}={year}/part-0.parquet" if year is not None else "part-0.parquet"
+        return [Part(data_dir / name, "SELECT * FROM kept")]
+    part = ident(ds.partition)
+    counts = con.execute(f"SELECT {part}, count(*) FROM kept GROUP BY 1 ORDER BY 2 DESC").fetchall()
+    select = f"SELECT * EXCLUDE ({part}) FROM kept WHERE "
+    return [
+        Part(
+            data_dir / f"{ds.partition}=__HIVE_DEFAULT_PARTITION__" / "part-0.parquet",
+            select + f"{part} IS NULL",
+            rows=n,
+        )
+        if value is None
+        else Part(
+            data_dir / f"{ds.partition}={int(value)}" / "part-0.parquet",
+            select + f"{part} = ?",
+            (int(value),),
+            rows=n,
+        )
+        for value, n in counts
+    ]
 
 
 def _write_data(
@@ -282,30 +304,17 @@ def _write_data(
     year: int | None,
     progress: Progress | None,
 ) -> None:
-    """Write `kept` sorted: one file, or one file per Hive partition.
+    """Write `kept` sorted by the dataset's sort columns, largest partition first."""
+    parts = _parts(con, ds, data_dir, year)
+    total, written = sum(p.rows for p in parts), 0
 
-    DuckDB's PARTITION_BY does not keep rows in order within a partition, so each
-    partition is sorted and written on its own.
-    """
-    order = ", ".join(ident(c) for c in ds.sort)
-    if year is not None or ds.partition is None:
-        name = f"{ds.partition}={year}/part-0.parquet" if year is not None else "part-0.parquet"
-        _copy(con, f"SELECT * FROM kept ORDER BY {order}", data_dir / name)
-        return
-    part = ident(ds.partition)
-    counts = con.execute(f"SELECT {part}, count(*) FROM kept GROUP BY 1 ORDER BY 1").fetchall()
-    total, done = sum(n for _, n in counts), 0
-    for value, n in counts:
-        label = "__HIVE_DEFAULT_PARTITION__" if value is None else int(value)
-        where = f"{part} IS NULL" if value is None else f"{part} = {int(value)}"
-        _copy(
-            con,
-            f"SELECT * EXCLUDE ({part}) FROM kept WHERE {where} ORDER BY {order}",
-            data_dir / f"{ds.partition}={label}" / "part-0.parquet",
-        )
-        done += n
-        if progress is not None and progress.total:
-            progress.update(progress.total * done / total)
+    def done(part: Part) -> None:
+        nonlocal written
+        written += part.rows
+        if progress is not None and progress.total and total:
+            progress.update(progress.total * written / total)
+
+    write_sorted(con, parts, ds.sort, done=done)
 
 
 def _count(con: duckdb.DuckDBPyConnection, result: Converted) -> None:
@@ -375,6 +384,11 @@ def convert_file(
     _write_data(con, ds, data_dir, year, progress)
     for name in ("kept", "staged"):
         con.execute(f"DROP VIEW IF EXISTS {name}")
-    for name in ("staged_rows", "dups", "csv_bad"):
+    for name in (
+        "staged_rows",
+        "dups",
+        "csv_bad",
+        *(f"vocab_{d.name}" for d in _vocab_columns(ds)),
+    ):
         con.execute(f"DROP TABLE IF EXISTS {name}")
     return result
