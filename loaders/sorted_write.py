@@ -73,7 +73,13 @@ def write_sorted(
     Python objects registered on `con` itself.
     """
     with ThreadPoolExecutor(max(1, workers), thread_name_prefix="sorted-write") as pool:
-        for future in as_completed([pool.submit(_write_part, con, p, sort) for p in parts]):
-            written = future.result()
-            if done is not None:
-                done(written)
+        futures = [pool.submit(_write_part, con, p, sort) for p in parts]
+        try:
+            for future in as_completed(futures):
+                written = future.result()
+                if done is not None:
+                    done(written)
+        except BaseException:
+            for future in futures:  # the version will not be published: stop queued parts
+                future.cancel()
+            raise

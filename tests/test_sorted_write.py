@@ -92,7 +92,12 @@ def test_no_rows_still_writes_a_file_with_the_schema(
     assert pq.ParquetFile(target).metadata.num_rows == 0
 
 
-def test_a_failing_part_raises(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
-    parts = [*_parts(tmp_path), Part(tmp_path / "bad.parquet", "SELECT * FROM no_such_table")]
+def test_a_failing_part_raises_and_stops_the_queued_ones(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    bad = Part(tmp_path / "bad.parquet", "SELECT * FROM no_such_table")
+    queued = [Part(tmp_path / f"q{i}.parquet", "SELECT * FROM t") for i in range(20)]
     with pytest.raises(duckdb.CatalogException, match="no_such_table"):
-        write_sorted(con, parts, ("wdid",))
+        write_sorted(con, [bad, *queued], ("wdid", "sample_date"), workers=1)
+    assert not bad.target.exists()
+    assert not queued[-1].target.exists()
