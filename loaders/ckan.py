@@ -11,7 +11,7 @@ import logging
 import re
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -49,6 +49,8 @@ class Resource:
     last_modified: str | None
     format: str | None
     year: int | None = None
+    #: The file server's own version of the file (ETag, else Last-Modified), from `probe`.
+    validator: str | None = None
 
 
 def package_show(
@@ -62,7 +64,9 @@ def package_show(
     """The portal's `package_show` answer for `package_id`, retried while the portal is flaky."""
     url = f"{base_url.rstrip('/')}/api/3/action/package_show"
     shown = f"{redact_url(url)}?id={package_id}"
-    resp = _get_with_retries(url, {"id": package_id}, session, timeout, retries, backoff, shown)
+    resp = _request_with_retries(
+        "GET", url, {"id": package_id}, session, timeout, retries, backoff, shown
+    )
     try:
         body = resp.json()
     except ValueError:
@@ -76,7 +80,8 @@ def package_show(
     return body
 
 
-def _get_with_retries(
+def _request_with_retries(
+    method: str,
     url: str,
     params: dict[str, str],
     session: requests.Session,
@@ -85,11 +90,11 @@ def _get_with_retries(
     backoff: float,
     shown: str,
 ) -> requests.Response:
-    """GET until a non-5xx answer, waiting longer each time; SourceUnavailable when out of tries."""
+    """Ask until a non-5xx answer, waiting longer each time; SourceUnavailable when out of tries."""
     last_error = "no attempt made"
     for attempt in range(1, retries + 2):
         try:
-            resp = session.get(url, params=params, timeout=timeout)
+            resp = session.request(method, url, params=params, timeout=timeout)
         except TRANSIENT_ERRORS as exc:
             last_error = describe_error(exc, url)
         else:
@@ -101,6 +106,34 @@ def _get_with_retries(
             time.sleep(backoff_delay(attempt, backoff))
     tries = attempts_text(retries + 1)
     raise SourceUnavailable(f"cannot reach {shown} after {tries}: {last_error}")
+
+
+def probe(
+    res: Resource,
+    session: requests.Session,
+    timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+    retries: int = 2,
+    backoff: float = 1.0,
+) -> Resource:
+    """`res` with its file server's validator (ETag, else Last-Modified) from a HEAD request.
+
+    The portal's size and date describe what was uploaded; a resource that links to
+    another server can change behind an unchanged description, and some resources have
+    neither. A server that refuses HEAD or cannot be reached leaves `res` as described.
+    """
+    shown = redact_url(res.url)
+    try:
+        resp = _request_with_retries("HEAD", res.url, {}, session, timeout, retries, backoff, shown)
+    except SourceUnavailable as exc:
+        log.info("%s: no answer to HEAD (%s); going by the portal's description", shown, exc)
+        return res
+    if not resp.ok:
+        log.info(
+            "%s: HEAD answered HTTP %d; going by the portal's description", shown, resp.status_code
+        )
+        return res
+    validator = resp.headers.get("ETag") or resp.headers.get("Last-Modified")
+    return replace(res, validator=validator) if validator else res
 
 
 def _content_kind(resp: requests.Response) -> str:

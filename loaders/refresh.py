@@ -138,10 +138,15 @@ def _build(
     out: Outcome,
 ) -> None:
     previous, prev_sources = _previous_sources(store, ds)
+    for f in files:
+        if not f.traceable:
+            log.info("%s: %s has no size, date or ETag to compare; loading it", ds.name, f.name)
     changed = [
         f
         for f in files
-        if options.force or prev_sources.get(f.unit, {}).get("signature") != f.signature()
+        if options.force
+        or not f.traceable
+        or prev_sources.get(f.unit, {}).get("signature") != f.signature()
     ]
     same_units = {f.unit for f in files} == set(prev_sources)
     if not changed and same_units:

@@ -35,6 +35,7 @@ class SourceFile:
     size: int | None
     last_modified: str | None
     year: int | None = None
+    validator: str | None = None
 
     @property
     def is_remote(self) -> bool:
@@ -47,7 +48,19 @@ class SourceFile:
 
     def signature(self) -> dict[str, object]:
         """What must stay equal for the source to count as unchanged."""
-        return {"name": self.name, "size": self.size, "last_modified": self.last_modified}
+        sig: dict[str, object] = {
+            "name": self.name,
+            "size": self.size,
+            "last_modified": self.last_modified,
+        }
+        if self.validator:
+            sig["validator"] = self.validator
+        return sig
+
+    @property
+    def traceable(self) -> bool:
+        """Whether anything tells one version of the file from the next (else: always load)."""
+        return self.size is not None or bool(self.last_modified or self.validator)
 
 
 def is_url(source: str) -> bool:
@@ -64,8 +77,9 @@ def plan(
     wanted = wanted or list(DATASETS)
     names = {d.name for d in wanted}
     if is_url(source):
-        resources = ckan.discover(source, session or requests.Session(), esmr_years=esmr_years)
-        files = [_from_resource(r, None) for r in resources]
+        session = session or requests.Session()
+        resources = ckan.discover(source, session, esmr_years=esmr_years)
+        files = [_from_resource(ckan.probe(r, session), None) for r in resources]
     else:
         files = _from_directory(Path(source), esmr_years)
     return [f for f in files if f.dataset in names]
@@ -73,9 +87,22 @@ def plan(
 
 def _from_resource(res: ckan.Resource, directory: Path | None) -> SourceFile:
     location = res.url
+    size, modified = res.size, res.last_modified
     if directory is not None and not is_url(location):
-        location = str((directory / location).resolve())
-    return SourceFile(res.dataset, res.name, location, res.size, res.last_modified, res.year)
+        path = (directory / location).resolve()
+        location = str(path)
+        if path.is_file() and (size is None or not modified):
+            stat_size, stat_modified = _stat(path)
+            size, modified = (stat_size if size is None else size), (modified or stat_modified)
+    return SourceFile(res.dataset, res.name, location, size, modified, res.year, res.validator)
+
+
+def _stat(path: Path) -> tuple[int, str]:
+    """A local file's size and modification time, the signature of a file on disk."""
+    stat = path.stat()
+    return stat.st_size, dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).isoformat(
+        timespec="seconds"
+    )
 
 
 def _from_directory(directory: Path, esmr_years: tuple[int, ...]) -> list[SourceFile]:
@@ -109,11 +136,8 @@ def _recognise_files(directory: Path, esmr_years: tuple[int, ...]) -> list[Sourc
         year = _year_of(path, ds)
         if ds.per_year_sources and (year is None or (esmr_years and year not in esmr_years)):
             continue
-        stat = path.stat()
-        modified = dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).isoformat(timespec="seconds")
-        files.append(
-            SourceFile(ds.name, path.name, str(path.resolve()), stat.st_size, modified, year)
-        )
+        size, modified = _stat(path)
+        files.append(SourceFile(ds.name, path.name, str(path.resolve()), size, modified, year))
     return files
 
 

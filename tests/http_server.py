@@ -4,8 +4,8 @@ It serves the files of one directory with Content-Length, ETag, Last-Modified an
 ranges (206 + Content-Range, If-Range honoured), and answers CKAN's
 `/api/3/action/package_show?id=...` from the directory's `package.json` (or `<id>.json` when
 present). Tests make it misbehave per path: drop the connection mid-body, answer 5xx, serve an
-HTML page, ignore Range. It also takes POSTs (as a webhook would) and keeps their bodies.
-Every request is recorded so tests can assert what the client did.
+HTML page, ignore Range, refuse HEAD. It also takes POSTs (as a webhook would) and keeps
+their bodies. Every request is recorded so tests can assert what the client did.
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ class _Knobs:
     html: set[str] = field(default_factory=set)
     ignore_range: set[str] = field(default_factory=set)
     ignore_range_all: bool = False
+    no_head: set[str] = field(default_factory=set)
 
 
 class FileServer(ThreadingHTTPServer):
@@ -105,6 +106,10 @@ class FileServer(ThreadingHTTPServer):
             self.knobs.ignore_range_all = True
         else:
             self.knobs.ignore_range.add(_norm(path))
+
+    def refuse_head(self, path: str) -> None:
+        """Answer HEAD requests of `path` with 405, as some file servers do."""
+        self.knobs.no_head.add(_norm(path))
 
     # -- what happened --------------------------------------------------------------------
     def requests_for(self, path: str) -> list[RequestRecord]:
@@ -205,6 +210,8 @@ class _Handler(BaseHTTPRequestHandler):
         error = self.server.take(knobs.errors, path)
         if error is not None:
             self._reply(error, b"server error\n", "text/plain", send_body=send_body)
+        elif self.command == "HEAD" and path in knobs.no_head:
+            self._reply(405, b"", "text/plain", send_body=False)
         elif path in knobs.html:
             self._reply(200, HTML_PAGE, "text/html; charset=utf-8", send_body=send_body)
         elif path == PACKAGE_SHOW:

@@ -138,3 +138,17 @@ def test_run_log_records_every_dataset(store: Store, source: Path) -> None:
     assert [r["dataset"] for r in records] == ["violations"]
     assert records[0]["outcome"] == PUBLISHED and records[0]["rows_out"] == 50
     assert records[0]["bytes"] > 0 and records[0]["duration_s"] >= 0
+
+
+def test_package_file_without_size_or_date_goes_by_the_file_on_disk(
+    store: Store, source: Path
+) -> None:
+    resource = {"name": "Violations", "url": "violations.csv", "format": "CSV", "size": None}
+    (source / "package.json").write_text(
+        json.dumps({"success": True, "result": {"name": "smarts", "resources": [resource]}})
+    )
+    assert run(store, source, "violations")["violations"].outcome == PUBLISHED
+    assert run(store, source, "violations")["violations"].outcome == UNCHANGED
+    write_csv(source / "violations.csv", "violations", rows_for("violations", 60))
+    again = run(store, source, "violations")["violations"]
+    assert again.outcome == PUBLISHED and again.changes["added"] == 10

@@ -14,8 +14,11 @@ from tests.factories import rows_for, write_csv
 from tests.http_server import http_server
 
 
-def portal(directory: Path) -> Path:
-    """A directory laid out like the portal: two CSVs and a package_show result naming them."""
+def portal(directory: Path, described: bool = True) -> Path:
+    """A directory laid out like the portal: two CSVs and a package_show result naming them.
+
+    `described=False` leaves out each resource's size and date, as link resources may.
+    """
     files = {
         "Violations": write_csv(
             directory / "violations.csv", "violations", rows_for("violations", 3000)
@@ -26,14 +29,14 @@ def portal(directory: Path) -> Path:
             rows_for("industrial_monitoring", 3000),
         ),
     }
+    description = {"size": None, "last_modified": None}
     resources = [
-        {
-            "name": name,
-            "url": path.name,
-            "format": "CSV",
-            "size": path.stat().st_size,
-            "last_modified": "2025-12-02T06:00:00",
-        }
+        {"name": name, "url": path.name, "format": "CSV"}
+        | (
+            {"size": path.stat().st_size, "last_modified": "2025-12-02T06:00:00"}
+            if described
+            else description
+        )
         for name, path in files.items()
     ]
     (directory / "package.json").write_text(
@@ -90,3 +93,56 @@ def test_portal_down_fails_every_dataset_cleanly(tmp_path: Path) -> None:
     with pytest.raises(SourceUnavailable) as caught:
         run(store, url)
     assert "\n" not in str(caught.value)
+
+
+def _edit_in_place(path: Path) -> None:
+    """Change one digit of the first data row: a re-export of the same length."""
+    data = bytearray(path.read_bytes())
+    start = data.index(b"\n") + 1
+    digit = next(i for i in range(start, len(data)) if chr(data[i]).isdigit())
+    data[digit] = ord(str((int(chr(data[digit])) + 1) % 10))
+    path.write_bytes(bytes(data))
+
+
+def test_without_size_or_date_the_servers_etag_tells_unchanged_from_changed(
+    tmp_path: Path,
+) -> None:
+    store = store_at(tmp_path / "store")
+    with http_server(portal(tmp_path / "portal", described=False)) as server:
+        assert run(store, server.url)["violations"].outcome == PUBLISHED
+        again = run(store, server.url)
+        assert {o.outcome for o in again.values()} == {UNCHANGED}
+        assert "HEAD" in {r.method for r in server.requests_for("violations.csv")}
+        write_csv(
+            tmp_path / "portal" / "violations.csv",
+            "violations",
+            rows_for("violations", 3000, start=5001),
+        )
+        changed = run(store, server.url)
+    assert changed["violations"].outcome == PUBLISHED
+    assert changed["industrial_monitoring"].outcome == UNCHANGED
+
+
+def test_a_file_changed_behind_an_unchanged_description_is_reloaded(tmp_path: Path) -> None:
+    store = store_at(tmp_path / "store")
+    source = portal(tmp_path / "portal")
+    with http_server(source) as server:
+        run(store, server.url)
+        size = (source / "violations.csv").stat().st_size
+        _edit_in_place(source / "violations.csv")
+        assert (source / "violations.csv").stat().st_size == size
+        outs = run(store, server.url)
+    assert outs["violations"].outcome == PUBLISHED
+    assert sum(outs["violations"].changes.values()) > 0
+    assert outs["industrial_monitoring"].outcome == UNCHANGED
+
+
+def test_with_nothing_to_compare_every_run_loads_the_file(tmp_path: Path) -> None:
+    store = store_at(tmp_path / "store")
+    with http_server(portal(tmp_path / "portal", described=False)) as server:
+        server.refuse_head("violations.csv")
+        first = run(store, server.url)["violations"]
+        second = run(store, server.url)
+    assert first.outcome == second["violations"].outcome == PUBLISHED
+    assert second["violations"].changes == {"added": 0, "changed": 0, "removed": 0}
+    assert second["industrial_monitoring"].outcome == UNCHANGED
