@@ -28,6 +28,9 @@ from loaders.sorted_write import Part, write_sorted
 
 log = logging.getLogger(__name__)
 
+#: Partitions sorted and written at once: each holds one partition in memory besides DuckDB's.
+WRITERS = 2
+
 
 @dataclass
 class Converted:
@@ -314,7 +317,8 @@ def _write_data(
         if progress is not None and progress.total and total:
             progress.update(progress.total * written / total)
 
-    write_sorted(con, parts, ds.sort, done=done)
+    threads = int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+    write_sorted(con, parts, ds.sort, workers=min(WRITERS, threads), done=done)
 
 
 def _count(con: duckdb.DuckDBPyConnection, result: Converted) -> None:

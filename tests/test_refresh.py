@@ -152,3 +152,13 @@ def test_package_file_without_size_or_date_goes_by_the_file_on_disk(
     write_csv(source / "violations.csv", "violations", rows_for("violations", 60))
     again = run(store, source, "violations")["violations"]
     assert again.outcome == PUBLISHED and again.changes["added"] == 10
+
+
+def test_one_thread_publishes_the_same_rows(store: Store, source: Path, tmp_path: Path) -> None:
+    run(store, source, "violations")
+    single = store_at(tmp_path / "single")
+    options = RefreshOptions(source=str(source), datasets=["violations"], threads=1)
+    (out,) = refresh(single, options)
+    assert out.outcome == PUBLISHED
+    sql = "SELECT * FROM t ORDER BY violation_id"
+    assert read(single, "violations", sql) == read(store, "violations", sql)
