@@ -24,12 +24,9 @@ from loaders import typing_sql as T
 from loaders.engine import execute_with_progress
 from loaders.progress import Progress
 from loaders.read import HeaderMap, map_header, read_header, transcode_to_utf8
-from loaders.sorted_write import Part, write_sorted
+from loaders.sorted_write import WORKERS, Part, write_sorted
 
 log = logging.getLogger(__name__)
-
-#: Partitions sorted and written at once: each holds one partition in memory besides DuckDB's.
-WRITERS = 2
 
 
 @dataclass
@@ -282,22 +279,19 @@ def _parts(
         return [Part(data_dir / name, "SELECT * FROM kept")]
     part = ident(ds.partition)
     counts = con.execute(f"SELECT {part}, count(*) FROM kept GROUP BY 1 ORDER BY 2 DESC").fetchall()
-    select = f"SELECT * EXCLUDE ({part}) FROM kept WHERE "
-    return [
-        Part(
-            data_dir / f"{ds.partition}=__HIVE_DEFAULT_PARTITION__" / "part-0.parquet",
-            select + f"{part} IS NULL",
-            rows=n,
+    parts = []
+    for value, n in counts:
+        label = "__HIVE_DEFAULT_PARTITION__" if value is None else int(value)
+        where, params = (f"{part} IS NULL", ()) if value is None else (f"{part} = ?", (label,))
+        parts.append(
+            Part(
+                data_dir / f"{ds.partition}={label}" / "part-0.parquet",
+                f"SELECT * EXCLUDE ({part}) FROM kept WHERE {where}",
+                params,
+                rows=n,
+            )
         )
-        if value is None
-        else Part(
-            data_dir / f"{ds.partition}={int(value)}" / "part-0.parquet",
-            select + f"{part} = ?",
-            (int(value),),
-            rows=n,
-        )
-        for value, n in counts
-    ]
+    return parts
 
 
 def _write_data(
@@ -318,7 +312,7 @@ def _write_data(
             progress.update(progress.total * written / total)
 
     threads = int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
-    write_sorted(con, parts, ds.sort, workers=min(WRITERS, threads), done=done)
+    write_sorted(con, parts, ds.sort, workers=min(WORKERS, threads), done=done)
 
 
 def _count(con: duckdb.DuckDBPyConnection, result: Converted) -> None:

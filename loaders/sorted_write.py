@@ -23,6 +23,8 @@ import pyarrow.parquet as pq
 ROW_GROUP_ROWS = 100_000
 #: zstd level: DuckDB's default, which Arrow's level 1 would trade for larger files.
 ZSTD_LEVEL = 3
+#: Parts written at once: each holds one fetched part in memory besides DuckDB's.
+WORKERS = 2
 
 
 @dataclass(frozen=True)
@@ -40,14 +42,14 @@ def sort_and_write(table: pa.Table, sort: Sequence[str], target: Path) -> None:
 
     Rows are gathered one row group at a time, so the sorted copy never exists whole.
     """
-    if sort:
-        order = pc.sort_indices(table, sort_keys=[(c, "ascending") for c in sort])
-    else:
-        order = pa.array(range(table.num_rows), pa.int64())
     target.parent.mkdir(parents=True, exist_ok=True)
     with pq.ParquetWriter(
         target, table.schema, compression="zstd", compression_level=ZSTD_LEVEL
     ) as writer:
+        if not sort:
+            writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+            return
+        order = pc.sort_indices(table, sort_keys=[(c, "ascending") for c in sort])
         for start in range(0, table.num_rows, ROW_GROUP_ROWS):
             rows = table.take(order.slice(start, ROW_GROUP_ROWS))
             writer.write_table(rows, row_group_size=ROW_GROUP_ROWS)
@@ -64,7 +66,7 @@ def write_sorted(
     con: duckdb.DuckDBPyConnection,
     parts: Sequence[Part],
     sort: Sequence[str],
-    workers: int = 2,
+    workers: int = WORKERS,
     done: Callable[[Part], None] | None = None,
 ) -> None:
     """Write every part, `workers` at a time, each fetched on its own cursor.

@@ -76,6 +76,17 @@ def test_the_whole_table_spans_several_row_groups(
     assert first.max <= second.min  # the last group holds the null keys
 
 
+def test_without_sort_columns_rows_keep_the_query_order(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    target = tmp_path / "by_id.parquet"
+    write_sorted(con, [Part(target, "SELECT * FROM t ORDER BY id")], ())
+    ids = con.execute(f"SELECT id FROM read_parquet('{target}')").fetchall()
+    assert ids == [(i,) for i in range(ROWS)]
+    meta = pq.ParquetFile(target).metadata
+    assert all(meta.row_group(i).num_rows <= ROW_GROUP_ROWS for i in range(meta.num_row_groups))
+
+
 def test_no_rows_still_writes_a_file_with_the_schema(
     con: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
