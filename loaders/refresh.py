@@ -138,16 +138,7 @@ def _build(
     out: Outcome,
 ) -> None:
     previous, prev_sources = _previous_sources(store, ds)
-    for f in files:
-        if not f.traceable:
-            log.info("%s: %s has no size, date or ETag to compare; loading it", ds.name, f.name)
-    changed = [
-        f
-        for f in files
-        if options.force
-        or not f.traceable
-        or prev_sources.get(f.unit, {}).get("signature") != f.signature()
-    ]
+    changed = [f for f in files if options.force or _changed(ds, f, prev_sources)]
     same_units = {f.unit for f in files} == set(prev_sources)
     if not changed and same_units:
         out.outcome, out.version = UNCHANGED, previous
@@ -173,6 +164,14 @@ def _build(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     out.outcome, out.version = PUBLISHED, name
+
+
+def _changed(ds: Dataset, f: SourceFile, prev_sources: dict[str, Any]) -> bool:
+    """Whether `f` differs from what the current version was built from, as far as can be told."""
+    if not f.traceable:
+        log.info("%s: %s has no size, date or ETag to compare; loading it", ds.name, f.name)
+        return True
+    return prev_sources.get(f.unit, {}).get("signature") != f.signature()
 
 
 def _fill_version(

@@ -93,7 +93,8 @@ def _from_resource(res: ckan.Resource, directory: Path | None) -> SourceFile:
         location = str(path)
         if path.is_file() and (size is None or not modified):
             stat_size, stat_modified = _stat(path)
-            size, modified = (stat_size if size is None else size), (modified or stat_modified)
+            size = stat_size if size is None else size
+            modified = modified or stat_modified
     return SourceFile(res.dataset, res.name, location, size, modified, res.year, res.validator)
 
 
