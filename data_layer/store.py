@@ -3,6 +3,7 @@
     <root>/<dataset>/versions/<version>/data/...parquet   Hive-partitioned where the contract says
     <root>/<dataset>/versions/<version>/rejects/*.parquet rows that failed validation, with reasons
     <root>/<dataset>/versions/<version>/changes.parquet   keys added / changed / removed vs previous
+                                                          (none in a first version: all added)
     <root>/<dataset>/versions/<version>/manifest.json     rows, source, timings, change counts
     <root>/<dataset>/CURRENT                              the published version's name
     <root>/_state/                                        run log, lock, SQLite state, scratch space

@@ -140,13 +140,20 @@ def _keyed_hashes(ds: Dataset, glob: str, columns: list[str]) -> str:
 def record_changes(
     con: duckdb.DuckDBPyConnection, ds: Dataset, old_glob: str | None, new_glob: str, staging: Path
 ) -> dict[str, int]:
-    """Write `changes.parquet` (keys added / changed / removed) and return the counts."""
+    """Write `changes.parquet` (keys added / changed / removed) and return the counts.
+
+    A first version writes no file: every key in it is added, which the data layer
+    derives from the version itself, so only the count is taken.
+    """
+    columns = list(ds.column_names)
+    new_sql = _keyed_hashes(ds, new_glob, columns)
+    if old_glob is None:
+        added = con.execute(f"SELECT count(*) FROM ({new_sql})").fetchall()[0][0]
+        return {"added": int(added), "changed": 0, "removed": 0}
     keys = list(ds.key) or ["_content"]
     key_sel = ", ".join(f"coalesce(n.{ident(k)}, o.{ident(k)}) AS {ident(k)}" for k in keys)
     on = " AND ".join(f"n.{ident(k)} = o.{ident(k)}" for k in keys)
-    columns = list(ds.column_names)
-    new_sql = _keyed_hashes(ds, new_glob, columns)
-    old_sql = _keyed_hashes(ds, old_glob, columns) if old_glob else new_sql + " LIMIT 0"
+    old_sql = _keyed_hashes(ds, old_glob, columns)
     target = staging / CHANGES
     con.execute(f"""
 COPY (

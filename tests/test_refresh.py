@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from data_layer.changes import changed_keys
 from data_layer.errors import NothingToRollBack, RefreshLocked
 from data_layer.status import dataset_status
 from data_layer.store import Store, store_at
@@ -66,6 +67,16 @@ def test_first_refresh_publishes_typed_rows(store: Store, source: Path) -> None:
         "changed": 0,
         "removed": 0,
     }
+
+
+def test_a_first_version_records_its_keys_as_added_without_a_changes_file(
+    store: Store, source: Path
+) -> None:
+    out = run(store, source, "violations")["violations"]
+    assert out.changes == {"added": 50, "changed": 0, "removed": 0}
+    assert not store.changes_path("violations").exists()
+    added = changed_keys(store, "violations")
+    assert added.height == 50 and set(added["change"]) == {"added"}
 
 
 def test_unchanged_source_is_skipped_and_force_reloads(store: Store, source: Path) -> None:
