@@ -84,28 +84,37 @@ def kept_version(store: Store, dataset: str, version: str) -> str:
     )
 
 
-def _row_hashes(store: Store, ds: Dataset, version: str) -> str:
-    """SQL: one hash per key over the row(s) of a version (as the publish computed them)."""
+def row_hashes_sql(ds: Dataset, relation: str) -> str:
+    """SQL: one hash per key over the row(s) of `relation`; the publish records changes with it."""
     cols = ", ".join(ident(c) for c in ds.column_names)
-    rel = parquet_relation(store, ds, version)
     if ds.key:
         keys = ", ".join(ident(k) for k in ds.key)
-        return f"SELECT {keys}, bit_xor(hash({cols})) AS h FROM ({rel}) GROUP BY ALL"
-    return f"SELECT hash({cols}) AS {ident(CONTENT_KEY)}, count(*) AS h FROM ({rel}) GROUP BY ALL"
+        return f"SELECT {keys}, bit_xor(hash({cols})) AS h FROM ({relation}) GROUP BY ALL"
+    return (
+        f"SELECT hash({cols}) AS {ident(CONTENT_KEY)}, count(*) AS h FROM ({relation}) GROUP BY ALL"
+    )
 
 
-def _diff(store: Store, ds: Dataset, version: str, since: str) -> str:
-    """SQL: (keys..., change) of `version` against `since`, compared row hash by row hash."""
+def _row_hashes(store: Store, ds: Dataset, version: str) -> str:
+    return row_hashes_sql(ds, parquet_relation(store, ds, version))
+
+
+def diff_sql(ds: Dataset, new_hashes: str, old_hashes: str) -> str:
+    """SQL: (keys..., change) between two `row_hashes_sql` relations, compared by key."""
     keys = key_columns(ds)
     pick = ", ".join(f"coalesce(n.{ident(k)}, o.{ident(k)}) AS {ident(k)}" for k in keys)
     on = " AND ".join(f"n.{ident(k)} = o.{ident(k)}" for k in keys)
     return (
         f"SELECT {pick}, CASE WHEN o.h IS NULL THEN 'added' WHEN n.h IS NULL THEN 'removed'"
         f" ELSE 'changed' END AS change"
-        f" FROM ({_row_hashes(store, ds, version)}) AS n"
-        f" FULL OUTER JOIN ({_row_hashes(store, ds, since)}) AS o ON {on}"
+        f" FROM ({new_hashes}) AS n FULL OUTER JOIN ({old_hashes}) AS o ON {on}"
         f" WHERE o.h IS DISTINCT FROM n.h"
     )
+
+
+def _diff(store: Store, ds: Dataset, version: str, since: str) -> str:
+    """SQL: (keys..., change) of `version` against `since`, compared row hash by row hash."""
+    return diff_sql(ds, _row_hashes(store, ds, version), _row_hashes(store, ds, since))
 
 
 def _recorded(store: Store, ds: Dataset, version: str) -> str | None:

@@ -19,9 +19,10 @@ from typing import Any
 
 import duckdb
 
+from data_layer.changes import CHANGE_KINDS, diff_sql, row_hashes_sql
 from data_layer.datasets import Dataset
 from data_layer.errors import NothingToRollBack
-from data_layer.identifiers import ident, literal
+from data_layer.identifiers import literal
 from data_layer.store import CHANGES, DATA, MANIFEST, STAGING_SUFFIX, Store
 
 log = logging.getLogger(__name__)
@@ -128,13 +129,9 @@ def link_file(src: str | Path, dest: str | Path) -> None:
         shutil.copy2(src, dest)
 
 
-def _keyed_hashes(ds: Dataset, glob: str, columns: list[str]) -> str:
-    cols = ", ".join(ident(c) for c in columns)
-    source = f"read_parquet({literal(glob)}, hive_partitioning = true, union_by_name = true)"
-    if ds.key:
-        keys = ", ".join(ident(k) for k in ds.key)
-        return f"SELECT {keys}, bit_xor(hash({cols})) AS h FROM {source} GROUP BY ALL"
-    return f"SELECT hash({cols}) AS _content, count(*) AS h FROM {source} GROUP BY ALL"
+def _row_hashes(ds: Dataset, glob: str) -> str:
+    files = f"read_parquet({literal(glob)}, hive_partitioning = true, union_by_name = true)"
+    return row_hashes_sql(ds, f"SELECT * FROM {files}")
 
 
 def record_changes(
@@ -145,28 +142,16 @@ def record_changes(
     A first version writes no file: every key in it is added, which the data layer
     derives from the version itself, so only the count is taken.
     """
-    columns = list(ds.column_names)
-    new_sql = _keyed_hashes(ds, new_glob, columns)
+    new_sql = _row_hashes(ds, new_glob)
     if old_glob is None:
         added = con.execute(f"SELECT count(*) FROM ({new_sql})").fetchall()[0][0]
         return {"added": int(added), "changed": 0, "removed": 0}
-    keys = list(ds.key) or ["_content"]
-    key_sel = ", ".join(f"coalesce(n.{ident(k)}, o.{ident(k)}) AS {ident(k)}" for k in keys)
-    on = " AND ".join(f"n.{ident(k)} = o.{ident(k)}" for k in keys)
-    old_sql = _keyed_hashes(ds, old_glob, columns)
     target = staging / CHANGES
-    con.execute(f"""
-COPY (
-    SELECT {key_sel},
-        CASE WHEN o.h IS NULL THEN 'added' WHEN n.h IS NULL THEN 'removed' ELSE 'changed' END
-            AS change
-    FROM ({new_sql}) n FULL OUTER JOIN ({old_sql}) o ON {on}
-    WHERE o.h IS DISTINCT FROM n.h
-) TO {literal(str(target))} (FORMAT parquet, COMPRESSION zstd)
-""")
+    diff = diff_sql(ds, new_sql, _row_hashes(ds, old_glob))
+    con.execute(f"COPY ({diff}) TO {literal(str(target))} (FORMAT parquet, COMPRESSION zstd)")
     counts = dict(
         con.execute(
             f"SELECT change, count(*) FROM read_parquet({literal(str(target))}) GROUP BY ALL"
         ).fetchall()
     )
-    return {k: int(counts.get(k, 0)) for k in ("added", "changed", "removed")}
+    return {k: int(counts.get(k, 0)) for k in CHANGE_KINDS}
