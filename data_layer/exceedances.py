@@ -44,6 +44,27 @@ def _parameter(parameter: str | None) -> str | None:
     return canonical_parameter(parameter) if parameter else None
 
 
+def _year_where(
+    year: int,
+    parameter: str | None,
+    region: str | list[str] | None,
+    nd_rule: str,
+    exceeding_only: bool,
+) -> Where:
+    """The filters both statewide one-year tables take."""
+    where = (
+        Where(FILTERABLE)
+        .equals("reporting_year", int(year))
+        .equals("partition_year", int(year))
+        .equals("parameter", _parameter(parameter))
+        .equals("region", region)
+        .equals("nd_rule", nd_rule)
+    )
+    if exceeding_only:
+        where.clauses.append("exceeds")
+    return where
+
+
 def exceedances_annual(
     cur: duckdb.DuckDBPyConnection,
     *,
@@ -68,16 +89,7 @@ def exceedances_annual(
     `year` is the July–June reporting year labelled by its start (2019 = 2019-07-01..2020-06-30).
     """
     _prepare(cur, nd_rule, nal)
-    where = (
-        Where(FILTERABLE)
-        .equals("reporting_year", int(year))
-        .equals("partition_year", int(year))
-        .equals("parameter", _parameter(parameter))
-        .equals("region", region)
-        .equals("nd_rule", nd_rule)
-    )
-    if exceeding_only:
-        where.clauses.append("exceeds")
+    where = _year_where(year, parameter, region, nd_rule, exceeding_only)
     limit, offset = page_bounds(limit, offset)
     order = order_by(sort, descending, ANNUAL_SORTABLE, ("wdid", "app_id", "parameter"))
     sql = f"SELECT * FROM {rules_relation('exceedances_annual', nal)} WHERE {where.sql()}"
@@ -109,16 +121,7 @@ def exceedances_instantaneous(
     A non-detect is never above a maximum, so the rule does not change these rows.
     """
     _prepare(cur, nd_rule, nal)
-    where = (
-        Where(FILTERABLE)
-        .equals("reporting_year", int(year))
-        .equals("partition_year", int(year))
-        .equals("parameter", _parameter(parameter))
-        .equals("region", region)
-        .equals("nd_rule", nd_rule)
-    )
-    if exceeding_only:
-        where.clauses.append("exceeds")
+    where = _year_where(year, parameter, region, nd_rule, exceeding_only)
     limit, offset = page_bounds(limit, offset)
     order = order_by(sort, descending, INSTANTANEOUS_SORTABLE, ("wdid", "app_id", "parameter"))
     sql = f"SELECT * FROM exceedances_instantaneous WHERE {where.sql()}"
