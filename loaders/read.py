@@ -54,6 +54,13 @@ def read_header(path: Path) -> list[str]:
     return row
 
 
+def bytes_per_line(path: Path) -> float:
+    """Average length of the file's first lines: sizes the CSV reader's buffers."""
+    with path.open("rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+    return len(head) / max(1, head.count(b"\n"))
+
+
 @dataclass
 class HeaderMap:
     """How a file's header lines up with a dataset's contract."""

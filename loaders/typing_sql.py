@@ -91,11 +91,16 @@ def reporting_year_sql(expr: str) -> str:
     return f"CASE WHEN month({expr}) >= 7 THEN year({expr}) ELSE year({expr}) - 1 END"
 
 
-#: Derived columns computed row by row while staging (the rest need lookups or grouping).
+#: Derived columns computed row by row while staging: partitions are chosen by them.
 ROW_RULES: dict[str, Callable[[str], str]] = {
+    "reporting_year": reporting_year_sql,
+}
+
+#: Derived columns that depend on one column's value only: computed once per distinct value
+#: (ten thousand WDIDs, not five million rows) and looked up when the rows are written.
+VALUE_RULES: dict[str, Callable[[str], str]] = {
     "region_code": region_code_sql,
     "region_from_wdid": region_from_wdid_sql,
-    "reporting_year": reporting_year_sql,
 }
 
 

@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from data_layer.store import Store, store_at
+from loaders import convert
 from loaders.refresh import FAILED, PUBLISHED
 from tests.factories import rows_for, write_csv
 from tests.test_refresh import read, run
@@ -285,3 +286,32 @@ def test_killed_conversion_leaves_store_consistent(served, tmp_path: Path) -> No
     out = run(store, src, "violations")["violations"]
     assert out.outcome == PUBLISHED and out.rows_out == 300_000
     assert not list(store.versions_dir("violations").glob("*.partial"))
+
+
+def test_reject_lines_stay_right_in_a_file_read_in_several_buffers(tmp_path: Path) -> None:
+    """A file larger than the reader's buffer is read in parallel pieces; order must hold."""
+    rows = rows_for("industrial_monitoring", 400_000)
+    rows[3]["MONITOR_LOCATION_DESCRIPTION"] = "north gate,\nbehind the shed"  # one more line
+    bad = (10, 200_000, 399_990)
+    for i in bad:
+        rows[i]["SAMPLE_DATE"] = "31/31/2021"
+    rows[250_000]["RESULT"] = "lots"
+    store, src = monitoring_source(tmp_path, rows)
+    path = src / "industrial_monitoring.csv"
+    assert convert._buffer_size(path) is not None  # the file spans more than one buffer
+    out = run(store, src, "industrial_monitoring")["industrial_monitoring"]
+    assert out.outcome == PUBLISHED and out.rows_out == 400_000 - 4
+    got = duckdb.sql(
+        f"SELECT line, record, reason FROM read_parquet("
+        f"'{store.rejects_glob('industrial_monitoring')}') ORDER BY line"
+    ).fetchall()
+    # Line = header + record number + the embedded newline of record 4.
+    assert got == [
+        (12 + 1, 11, "bad date in SAMPLE_DATE: 31/31/2021"),
+        (200_002 + 1, 200_001, "bad date in SAMPLE_DATE: 31/31/2021"),
+        (250_002 + 1, 250_001, "bad number in RESULT: lots"),
+        (399_992 + 1, 399_991, "bad date in SAMPLE_DATE: 31/31/2021"),
+    ]
+    assert all(isinstance(line, int) for line, _, _ in got)
+    text = path.read_text().splitlines()
+    assert all("31/31/2021" in text[line - 1] for line, _, reason in got if "date" in reason)

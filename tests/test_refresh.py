@@ -69,6 +69,43 @@ def test_first_refresh_publishes_typed_rows(store: Store, source: Path) -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("name", "column", "spellings"),
+    [
+        (
+            "industrial_monitoring",
+            "WDID",
+            {
+                "4 19I000001": "4",
+                " 5s34I012345": "5S",
+                "6B 33I1": "6B",
+                "1A19I000002": None,
+                "5 19I000003": None,
+                "X19I000004": None,
+            },
+        ),
+        (
+            "violations",
+            "REGIONAL_BOARD",
+            {"4": "4", "Region 5S": "5S", "R6A": "6A", "5": None, "region 9": "9", "NA": None},
+        ),
+    ],
+)
+def test_region_is_derived_from_each_spelling(
+    store: Store, tmp_path: Path, name: str, column: str, spellings: dict[str, str | None]
+) -> None:
+    src = tmp_path / "regions"
+    rows = rows_for(name, len(spellings))
+    for row, spelling in zip(rows, spellings, strict=True):
+        row[column] = spelling
+    write_csv(src / f"{name}.csv", name, rows)
+    assert run(store, src, name)[name].outcome == PUBLISHED
+    source = {"WDID": "wdid", "REGIONAL_BOARD": "regional_board"}[column]
+    got = dict(read(store, name, f"SELECT {source}, region FROM t"))
+    expected = {(None if s == "NA" else s): r for s, r in spellings.items()}
+    assert got == expected
+
+
 def test_a_first_version_records_its_keys_as_added_without_a_changes_file(
     store: Store, source: Path
 ) -> None:
