@@ -85,7 +85,7 @@ def kept_version(store: Store, dataset: str, version: str) -> str:
 
 
 def row_hashes_sql(ds: Dataset, relation: str) -> str:
-    """SQL: one hash per key over the row(s) of `relation`; the publish records changes with it."""
+    """SQL: one hash per key over the row(s) of `relation`: a first version's keys."""
     cols = ", ".join(ident(c) for c in ds.column_names)
     if ds.key:
         keys = ", ".join(ident(k) for k in ds.key)
@@ -99,22 +99,34 @@ def _row_hashes(store: Store, ds: Dataset, version: str) -> str:
     return row_hashes_sql(ds, parquet_relation(store, ds, version))
 
 
-def diff_sql(ds: Dataset, new_hashes: str, old_hashes: str) -> str:
-    """SQL: (keys..., change) between two `row_hashes_sql` relations, compared by key."""
-    keys = key_columns(ds)
-    pick = ", ".join(f"coalesce(n.{ident(k)}, o.{ident(k)}) AS {ident(k)}" for k in keys)
-    on = " AND ".join(f"n.{ident(k)} = o.{ident(k)}" for k in keys)
+def _sided_rows(ds: Dataset, relation: str, new: bool) -> str:
+    """SQL: each row's key, its content hash `h` and which side of a diff it is on."""
+    cols = ", ".join(ident(c) for c in ds.column_names)
+    key = ", ".join(ident(k) for k in ds.key) if ds.key else f"hash({cols}) AS {ident(CONTENT_KEY)}"
+    return f"SELECT {key}, hash({cols}) AS h, {str(new).lower()} AS _new FROM ({relation})"
+
+
+def diff_sql(ds: Dataset, new: str, old: str) -> str:
+    """SQL: (keys..., change) of relation `new` against `old`, in one aggregate over both.
+
+    Per key and side, the XOR of its rows' hashes (for a dataset without a key, how many
+    copies of the row there are); a key whose sides differ is added, removed or changed.
+    """
+    keys = ", ".join(ident(k) for k in key_columns(ds))
+    side = "bit_xor(h) FILTER (WHERE {})" if ds.key else "nullif(count(*) FILTER (WHERE {}), 0)"
+    both = f"{_sided_rows(ds, new, True)} UNION ALL {_sided_rows(ds, old, False)}"
     return (
-        f"SELECT {pick}, CASE WHEN o.h IS NULL THEN 'added' WHEN n.h IS NULL THEN 'removed'"
+        f"SELECT {keys}, CASE WHEN o IS NULL THEN 'added' WHEN n IS NULL THEN 'removed'"
         f" ELSE 'changed' END AS change"
-        f" FROM ({new_hashes}) AS n FULL OUTER JOIN ({old_hashes}) AS o ON {on}"
-        f" WHERE o.h IS DISTINCT FROM n.h"
+        f" FROM (SELECT {keys}, {side.format('_new')} AS n, {side.format('NOT _new')} AS o"
+        f" FROM ({both}) GROUP BY {keys})"
+        f" WHERE n IS DISTINCT FROM o"
     )
 
 
 def _diff(store: Store, ds: Dataset, version: str, since: str) -> str:
     """SQL: (keys..., change) of `version` against `since`, compared row hash by row hash."""
-    return diff_sql(ds, _row_hashes(store, ds, version), _row_hashes(store, ds, since))
+    return diff_sql(ds, parquet_relation(store, ds, version), parquet_relation(store, ds, since))
 
 
 def _recorded(store: Store, ds: Dataset, version: str) -> str | None:

@@ -129,9 +129,9 @@ def link_file(src: str | Path, dest: str | Path) -> None:
         shutil.copy2(src, dest)
 
 
-def _row_hashes(ds: Dataset, glob: str) -> str:
+def _version_rows(glob: str) -> str:
     files = f"read_parquet({literal(glob)}, hive_partitioning = true, union_by_name = true)"
-    return row_hashes_sql(ds, f"SELECT * FROM {files}")
+    return f"SELECT * FROM {files}"
 
 
 def record_changes(
@@ -142,12 +142,13 @@ def record_changes(
     A first version writes no file: every key in it is added, which the data layer
     derives from the version itself, so only the count is taken.
     """
-    new_sql = _row_hashes(ds, new_glob)
+    new_rows = _version_rows(new_glob)
     if old_glob is None:
-        added = con.execute(f"SELECT count(*) FROM ({new_sql})").fetchall()[0][0]
+        keys = row_hashes_sql(ds, new_rows)
+        added = con.execute(f"SELECT count(*) FROM ({keys})").fetchall()[0][0]
         return {"added": int(added), "changed": 0, "removed": 0}
     target = staging / CHANGES
-    diff = diff_sql(ds, new_sql, _row_hashes(ds, old_glob))
+    diff = diff_sql(ds, new_rows, _version_rows(old_glob))
     con.execute(f"COPY ({diff}) TO {literal(str(target))} (FORMAT parquet, COMPRESSION zstd)")
     counts = dict(
         con.execute(

@@ -17,12 +17,15 @@ from data_layer.changes import (
     at_version,
     changed_keys,
     changes_summary,
+    diff_sql,
     new_since,
     rows_at_version,
 )
 from data_layer.connection import open_store
+from data_layer.datasets import TYPES
+from data_layer.datasets import dataset as contract
 from data_layer.errors import StoreMissing
-from data_layer.identifiers import ident
+from data_layer.identifiers import ident, literal
 from data_layer.store import Store, store_at
 from loaders.refresh import RefreshOptions, refresh
 
@@ -340,3 +343,63 @@ def test_unpublished_dataset_is_store_missing(tmp_path: Path) -> None:
         changed_keys(store_at(tmp_path / "empty"), "violations")
     with pytest.raises(StoreMissing):
         new_since(open_store(tmp_path / "empty"), "violations")
+
+
+# diff_sql itself, on small relations whose answer is known.
+
+
+def _relation(ds_name: str, rows: list[dict[str, object]]) -> str:
+    """A VALUES relation with every contract column of the dataset, NULL where not given."""
+    ds = contract(ds_name)
+    selects = []
+    for row in rows:
+        cols = [
+            f"{literal(row[c.name]) if c.name in row else 'NULL'}::{TYPES[c.type]}"
+            f" AS {ident(c.name)}"
+            for c in ds.columns
+        ]
+        selects.append("SELECT " + ", ".join(cols))
+    return " UNION ALL ".join(selects)
+
+
+def test_diff_compares_each_keys_rows_as_a_whole() -> None:
+    def sample(sample_id: str, result: float) -> dict[str, object]:
+        return {"report_id": "R1", "sample_id": sample_id, "parameter": "Zinc", "result": result}
+
+    old = [sample("same", 1.0), sample("edited", 1.0), sample("gone", 1.0)]
+    old += [sample("twice", 1.0), sample("twice", 2.0), sample("twice-same", 1.0)]
+    old += [sample("twice-same", 2.0)]
+    new = [sample("same", 1.0), sample("edited", 9.0), sample("new", 1.0)]
+    new += [sample("twice", 1.0), sample("twice", 3.0), sample("twice-same", 2.0)]
+    new += [sample("twice-same", 1.0)]
+    ds = contract("industrial_monitoring")
+    sql = diff_sql(ds, _relation(ds.name, new), _relation(ds.name, old))
+    got = duckdb.sql(f"SELECT sample_id, change FROM ({sql}) ORDER BY 1").fetchall()
+    assert got == [
+        ("edited", "changed"),
+        ("gone", "removed"),
+        ("new", "added"),
+        ("twice", "changed"),
+    ]
+
+
+def test_diff_without_a_key_counts_copies_of_each_row() -> None:
+    def row(place: str) -> dict[str, object]:
+        return {"facility_place_id": place, "parameter": "Zinc", "result": 1.0}
+
+    ds = contract("esmr_samples")
+    old = [row("kept"), row("doubled"), row("gone")]
+    new = [row("kept"), row("doubled"), row("doubled"), row("new")]
+    sql = diff_sql(ds, _relation(ds.name, new), _relation(ds.name, old))
+    by_hash = dict(duckdb.sql(f"SELECT _content, change FROM ({sql})").fetchall())
+    hashes = dict(
+        duckdb.sql(
+            f"SELECT facility_place_id, hash({', '.join(ident(c) for c in ds.column_names)})"
+            f" FROM ({_relation(ds.name, [row(p) for p in ('doubled', 'gone', 'new')])})"
+        ).fetchall()
+    )
+    assert by_hash == {
+        hashes["doubled"]: "changed",
+        hashes["gone"]: "removed",
+        hashes["new"]: "added",
+    }
