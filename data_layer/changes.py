@@ -84,26 +84,22 @@ def kept_version(store: Store, dataset: str, version: str) -> str:
     )
 
 
-def row_hashes_sql(ds: Dataset, relation: str) -> str:
-    """SQL: one hash per key over the row(s) of `relation`: a first version's keys."""
-    cols = ", ".join(ident(c) for c in ds.column_names)
+def _key_select(ds: Dataset) -> str:
+    """Select list naming a row: its key columns, or a hash of its content without a key."""
     if ds.key:
-        keys = ", ".join(ident(k) for k in ds.key)
-        return f"SELECT {keys}, bit_xor(hash({cols})) AS h FROM ({relation}) GROUP BY ALL"
-    return (
-        f"SELECT hash({cols}) AS {ident(CONTENT_KEY)}, count(*) AS h FROM ({relation}) GROUP BY ALL"
-    )
+        return ", ".join(ident(k) for k in ds.key)
+    return f"hash({', '.join(ident(c) for c in ds.column_names)}) AS {ident(CONTENT_KEY)}"
 
 
-def _row_hashes(store: Store, ds: Dataset, version: str) -> str:
-    return row_hashes_sql(ds, parquet_relation(store, ds, version))
+def keys_sql(ds: Dataset, relation: str) -> str:
+    """SQL: the distinct keys of `relation`: every key of a first version is added."""
+    return f"SELECT DISTINCT {_key_select(ds)} FROM ({relation})"
 
 
 def _sided_rows(ds: Dataset, relation: str, new: bool) -> str:
-    """SQL: each row's key, its content hash `h` and which side of a diff it is on."""
-    cols = ", ".join(ident(c) for c in ds.column_names)
-    key = ", ".join(ident(k) for k in ds.key) if ds.key else f"hash({cols}) AS {ident(CONTENT_KEY)}"
-    return f"SELECT {key}, hash({cols}) AS h, {str(new).lower()} AS _new FROM ({relation})"
+    """SQL: each row's key, its content hash `h` (keyed datasets) and its side of a diff."""
+    content = f", hash({', '.join(ident(c) for c in ds.column_names)}) AS h" if ds.key else ""
+    return f"SELECT {_key_select(ds)}{content}, {str(new).lower()} AS _new FROM ({relation})"
 
 
 def diff_sql(ds: Dataset, new: str, old: str) -> str:
@@ -147,7 +143,8 @@ def _changes_relation(store: Store, ds: Dataset, version: str, since: str | None
             return recorded
         if previous is None:  # the first version: everything in it was added
             keys = ", ".join(ident(k) for k in key_columns(ds))
-            return f"SELECT {keys}, 'added' AS change FROM ({_row_hashes(store, ds, version)})"
+            first = keys_sql(ds, parquet_relation(store, ds, version))
+            return f"SELECT {keys}, 'added' AS change FROM ({first})"
         since = previous
     since = kept_version(store, ds.name, since)
     if since > version:

@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-from data_layer.changes import CHANGE_KINDS, diff_sql, row_hashes_sql
+from data_layer.changes import CHANGE_KINDS, diff_sql, keys_sql
 from data_layer.datasets import Dataset
 from data_layer.errors import NothingToRollBack
 from data_layer.identifiers import literal
@@ -144,8 +144,7 @@ def record_changes(
     """
     new_rows = _version_rows(new_glob)
     if old_glob is None:
-        keys = row_hashes_sql(ds, new_rows)
-        added = con.execute(f"SELECT count(*) FROM ({keys})").fetchall()[0][0]
+        added = con.execute(f"SELECT count(*) FROM ({keys_sql(ds, new_rows)})").fetchall()[0][0]
         return {"added": int(added), "changed": 0, "removed": 0}
     target = staging / CHANGES
     diff = diff_sql(ds, new_rows, _version_rows(old_glob))
