@@ -36,10 +36,15 @@ def snake_case(header: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", normalise_header(header).lower()).strip("_") or "column"
 
 
+def _head(path: Path) -> bytes:
+    """The file's first bytes, enough for its header and a few hundred rows."""
+    with path.open("rb") as fh:
+        return fh.read(_SNIFF_BYTES)
+
+
 def read_header(path: Path) -> list[str]:
     """The header row of a CSV; SourceInvalid for an empty file or an HTML page."""
-    with path.open("rb") as fh:
-        head = fh.read(_SNIFF_BYTES)
+    head = _head(path)
     if not head.strip():
         raise SourceInvalid(f"{path.name} is empty")
     body = head[len(BOM) :] if head.startswith(BOM) else head
@@ -56,8 +61,7 @@ def read_header(path: Path) -> list[str]:
 
 def bytes_per_line(path: Path) -> float:
     """Average length of the file's first lines: sizes the CSV reader's buffers."""
-    with path.open("rb") as fh:
-        head = fh.read(_SNIFF_BYTES)
+    head = _head(path)
     return len(head) / max(1, head.count(b"\n"))
 
 
